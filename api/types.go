@@ -1,0 +1,88 @@
+package api
+
+import (
+	"pacer/crm/cib"
+	"pacer/crm/store"
+)
+
+// StatusResponse is what 'pcsctl status' shows: one node's view of the
+// cluster, with the CIB version that view was read at.
+type StatusResponse struct {
+	ClusterName string           `json:"cluster_name"`
+	Node        string           `json:"node"`        // the node that answered
+	DC          string           `json:"dc"`          // the Raft leader, "" when none
+	Quorum      bool             `json:"quorum"`      // this node sees a leader
+	Version     cib.Version      `json:"cib_version"` // of the CIB read
+	Index       uint64           `json:"raft_index"`  // last applied Raft index
+	Nodes       []NodeStatus     `json:"nodes"`       // configured nodes, by name
+	Resources   []ResourceStatus `json:"resources"`   // every primitive, document order
+	Notes       []string         `json:"notes,omitempty"`
+}
+
+// NodeStatus is one node as this node sees it.
+type NodeStatus struct {
+	Name        string `json:"name"`
+	State       string `json:"state"`  // online, standby, maintenance, offline
+	Gossip      string `json:"gossip"` // alive, suspect, dead, left, unknown
+	Raft        string `json:"raft"`   // voter, nonvoter, none
+	Standby     bool   `json:"standby"`
+	Maintenance bool   `json:"maintenance"`
+	Addr        string `json:"addr,omitempty"`
+	Version     string `json:"version,omitempty"`
+}
+
+// ResourceStatus is one primitive.
+type ResourceStatus struct {
+	ID         string `json:"id"`
+	Agent      string `json:"agent"`
+	Group      string `json:"group,omitempty"`
+	Clone      string `json:"clone,omitempty"`
+	Role       string `json:"role"`           // Started, Stopped, Failed
+	Node       string `json:"node,omitempty"` // where it runs, when it runs
+	TargetRole string `json:"target_role"`
+	Managed    bool   `json:"managed"`
+}
+
+// CIBResponse carries the whole CIB and the Raft index it was read at.
+type CIBResponse struct {
+	CIB   *cib.CIB `json:"cib"`
+	Index uint64   `json:"raft_index"`
+}
+
+// CommandRequest is one typed CIB change.
+type CommandRequest = store.Envelope
+
+// CommandResponse tells the version the change produced; a client that
+// reads from another node passes Index as min_index to see its own write.
+type CommandResponse struct {
+	Version cib.Version `json:"cib_version"`
+	Index   uint64      `json:"raft_index"`
+	Leader  string      `json:"leader"`
+}
+
+// MembersResponse is the gossip and Raft view, for 'pcsctl cluster status'.
+type MembersResponse struct {
+	Node    string         `json:"node"`
+	Leader  string         `json:"leader"`
+	Raft    string         `json:"raft_state"`
+	Members []Member       `json:"members"`
+	Servers []store.Server `json:"raft_servers"`
+}
+
+// Member is one gossip member.
+type Member struct {
+	Name     string `json:"name"`
+	State    string `json:"state"`
+	Gossip   string `json:"gossip_addr"`
+	RaftAddr string `json:"raft_addr"`
+	APIAddr  string `json:"api_addr"`
+	Version  string `json:"version"`
+	Role     string `json:"role,omitempty"`
+}
+
+// ShutdownRequest asks a node to stop gracefully ('pcsctl cluster stop').
+type ShutdownRequest struct {
+	Reason string `json:"reason,omitempty"`
+	// All asks the node to pass the request to every other member first.
+	All bool `json:"all,omitempty"`
+}

@@ -1,0 +1,60 @@
+package cib
+
+import (
+	"strconv"
+	"time"
+)
+
+// Status is the live part of the CIB, keyed by node name.
+type Status struct {
+	Nodes map[string]*NodeStatus `json:"nodes,omitempty"`
+}
+
+// NodeStatus is Pacemaker's node_state: membership as the DC saw it,
+// transient attributes (fail counts live here) and resource history.
+type NodeStatus struct {
+	Name       string                      `json:"name"`
+	InCCM      bool                        `json:"in_ccm"`         // in the membership
+	Crmd       bool                        `json:"crmd"`           // the node's daemon answers
+	Join       string                      `json:"join,omitempty"` // member, down, pending, banned
+	Expected   string                      `json:"expected,omitempty"`
+	Unclean    bool                        `json:"unclean,omitempty"`
+	LastFenced *time.Time                  `json:"last_fenced,omitempty"`
+	Attributes map[string]string           `json:"attributes,omitempty"`
+	Resources  map[string]*ResourceHistory `json:"resources,omitempty"`
+}
+
+// ResourceHistory is one resource's operation history on one node.
+type ResourceHistory struct {
+	ID       string     `json:"id"`
+	Class    string     `json:"class"`
+	Provider string     `json:"provider,omitempty"`
+	Type     string     `json:"type"`
+	Ops      []OpRecord `json:"ops,omitempty"`
+}
+
+// OpRecord is the result of one operation, as lrm_rsc_op records it.
+type OpRecord struct {
+	ID           string    `json:"id"` // e.g. vip_monitor_10000, vip_last_0
+	Operation    string    `json:"operation"`
+	IntervalMS   int64     `json:"interval_ms"`
+	CallID       int64     `json:"call_id"`
+	RC           int       `json:"rc"`
+	OpStatus     int       `json:"op_status"`
+	ExecTimeMS   int64     `json:"exec_time_ms"`
+	QueueTimeMS  int64     `json:"queue_time_ms"`
+	LastRun      time.Time `json:"last_run"`
+	LastRCChange time.Time `json:"last_rc_change"`
+	Output       string    `json:"output,omitempty"`
+}
+
+// FailCountAttr is the transient attribute name Pacemaker uses for a fail
+// count, e.g. "fail-count-vip#monitor_10000".
+func FailCountAttr(rsc, op string, intervalMS int64) string {
+	return "fail-count-" + rsc + "#" + op + "_" + strconv.FormatInt(intervalMS, 10)
+}
+
+// LastFailureAttr pairs with FailCountAttr.
+func LastFailureAttr(rsc, op string, intervalMS int64) string {
+	return "last-failure-" + rsc + "#" + op + "_" + strconv.FormatInt(intervalMS, 10)
+}

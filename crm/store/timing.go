@@ -1,0 +1,80 @@
+package store
+
+import (
+	"time"
+
+	"github.com/hashicorp/raft"
+)
+
+// Timing holds the Raft timeouts that decide how fast a dead leader is
+// replaced. A zero field takes the FastTiming value.
+type Timing struct {
+	// HeartbeatTimeout: a follower that hears nothing from the leader for
+	// this long starts an election (after a random extra of up to the
+	// same again).
+	HeartbeatTimeout time.Duration
+	// ElectionTimeout: a candidate that has not won within this long
+	// starts a new election.
+	ElectionTimeout time.Duration
+	// LeaderLeaseTimeout: a leader that has not heard from a majority for
+	// this long steps down, so an isolated leader stops acting as DC.
+	LeaderLeaseTimeout time.Duration
+	// CommitTimeout: an idle leader tells followers the commit index at
+	// least this often, which bounds how stale a follower's Read is.
+	CommitTimeout time.Duration
+}
+
+// FastTiming is the default: 300 ms heartbeat and election timeouts, a
+// 150 ms leader lease and raft's 50 ms commit timeout. On loopback a new
+// leader was in place about 0.57 s (median, 0.80 s worst of 7) after the
+// old one was killed, against 1.68 s with raft's defaults
+// (shared/reference/DEPS.md). It suits a LAN; over a slow or lossy link
+// use DefaultTiming, or elections will start on mere jitter.
+func FastTiming() Timing {
+	return Timing{
+		HeartbeatTimeout:   300 * time.Millisecond,
+		ElectionTimeout:    300 * time.Millisecond,
+		LeaderLeaseTimeout: 150 * time.Millisecond,
+		// 50 ms rather than lower: it is also the idle replication tick,
+		// and the daemon's idle CPU budget is 1% of a core.
+		CommitTimeout: 50 * time.Millisecond,
+	}
+}
+
+// DefaultTiming is hashicorp/raft's DefaultConfig: 1 s heartbeat and
+// election timeouts, 500 ms lease, 50 ms commit timeout.
+func DefaultTiming() Timing {
+	d := raft.DefaultConfig()
+	return Timing{
+		HeartbeatTimeout:   d.HeartbeatTimeout,
+		ElectionTimeout:    d.ElectionTimeout,
+		LeaderLeaseTimeout: d.LeaderLeaseTimeout,
+		CommitTimeout:      d.CommitTimeout,
+	}
+}
+
+// withDefaults fills zero fields from FastTiming.
+func (t Timing) withDefaults() Timing {
+	f := FastTiming()
+	if t.HeartbeatTimeout == 0 {
+		t.HeartbeatTimeout = f.HeartbeatTimeout
+	}
+	if t.ElectionTimeout == 0 {
+		t.ElectionTimeout = f.ElectionTimeout
+	}
+	if t.LeaderLeaseTimeout == 0 {
+		t.LeaderLeaseTimeout = f.LeaderLeaseTimeout
+	}
+	if t.CommitTimeout == 0 {
+		t.CommitTimeout = f.CommitTimeout
+	}
+	return t
+}
+
+// apply copies the timeouts into a raft configuration.
+func (t Timing) apply(c *raft.Config) {
+	c.HeartbeatTimeout = t.HeartbeatTimeout
+	c.ElectionTimeout = t.ElectionTimeout
+	c.LeaderLeaseTimeout = t.LeaderLeaseTimeout
+	c.CommitTimeout = t.CommitTimeout
+}

@@ -1,0 +1,108 @@
+package daemon
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"pacer/crm/store"
+	"pacer/membership"
+)
+
+// leaderLoop does the leader's housekeeping: it tracks who gossip says is
+// gone, and while this node leads it keeps the CIB's node list and the
+// Raft voter set in line with the live membership.
+func (d *Daemon) leaderLoop() {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	events := d.ml.Events()
+	leaderCh, cancel := d.st.LeaderChanges()
+	defer cancel()
+	for {
+		// A new leader reconciles at once, so the CIB lists every node
+		// before the first user command can name one.
+		select {
+		case <-d.done:
+			return
+		case ev := <-events:
+			d.track(ev)
+		case <-leaderCh:
+		case <-tick.C:
+		}
+		if d.st.IsLeader() {
+			d.reconcile()
+		}
+	}
+}
+
+func (d *Daemon) track(ev membership.Event) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	switch ev.Type {
+	case membership.EventDown:
+		if _, ok := d.goneSince[ev.Member.Name]; !ok {
+			d.goneSince[ev.Member.Name] = ev.At
+		}
+		d.log.Info("node down", "peer", ev.Member.Name, "state", ev.Member.State.String())
+	case membership.EventUp:
+		delete(d.goneSince, ev.Member.Name)
+		d.log.Info("node up", "peer", ev.Member.Name, "addr", ev.Member.Addr)
+	case membership.EventSuspect:
+		d.log.Info("node suspect", "peer", ev.Member.Name)
+	}
+}
+
+// reconcile runs on the leader only. Each step is idempotent, so a new
+// leader simply repeats it.
+func (d *Daemon) reconcile() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	cur, _ := d.st.Read()
+	members := d.ml.Members()
+	known := map[string]bool{}
+	for _, n := range cur.Config.Nodes {
+		known[n.Name] = true
+	}
+	var names []string
+	for _, p := range d.cfg.Peers {
+		names = append(names, p.Name)
+	}
+	alive := map[string]string{}
+	for _, m := range members {
+		if m.State == membership.StateAlive {
+			alive[m.Name] = m.RaftAddr
+			if m.Role != "witness" {
+				names = append(names, m.Name)
+			}
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if known[n] {
+			continue
+		}
+		known[n] = true
+		if _, err := d.st.Apply(ctx, &store.AddNode{Name: n}); err != nil {
+			d.log.Warn("add node to CIB", "peer", n, "err", err)
+		}
+	}
+	servers, err := d.st.Servers()
+	if err != nil {
+		return
+	}
+	d.mu.Lock()
+	gone := make(map[string]time.Time, len(d.goneSince))
+	for k, v := range d.goneSince {
+		gone[k] = v
+	}
+	d.mu.Unlock()
+	leaderID, _ := d.st.Leader()
+	changes := store.PlanVoters(servers, alive, gone, d.clock(), d.cfg.VoterReplaceAfter.Duration, leaderID)
+	if len(changes) == 0 {
+		return
+	}
+	d.log.Info("changing Raft voters", "changes", changes)
+	if err := d.st.ApplyVoterChanges(changes); err != nil {
+		d.log.Warn("voter change failed", "err", err)
+	}
+}

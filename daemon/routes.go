@@ -1,0 +1,342 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strconv"
+	"time"
+
+	"pacer/api"
+	"pacer/crm/cib"
+	"pacer/crm/store"
+	"pacer/membership"
+)
+
+// maxBody bounds a request: a whole imported CIB fits easily.
+const maxBody = 16 << 20
+
+func (d *Daemon) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/health", d.handleHealth)
+	mux.HandleFunc("GET /v1/status", d.handleStatus)
+	mux.HandleFunc("GET /v1/cib", d.handleCIB)
+	mux.HandleFunc("POST /v1/commands", d.handleCommand)
+	mux.HandleFunc("GET /v1/members", d.handleMembers)
+	mux.HandleFunc("POST /v1/shutdown", d.handleShutdown)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeErr(w, &api.Error{Code: api.CodeNotFound, Message: fmt.Sprintf("no such endpoint %s %s (this pacerd speaks /v1)", r.Method, r.URL.Path)})
+	})
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeErr(w http.ResponseWriter, err error) {
+	e := api.FromError(err)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(e.Status())
+	json.NewEncoder(w).Encode(e)
+}
+
+func (d *Daemon) handleHealth(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, map[string]any{"node": d.cfg.NodeName, "ok": true, "version": Version})
+}
+
+func (d *Daemon) handleShutdown(w http.ResponseWriter, r *http.Request) {
+	var req api.ShutdownRequest
+	if err := decodeBody(r, &req); err != nil {
+		writeErr(w, err)
+		return
+	}
+	var stopped []string
+	if req.All {
+		for _, m := range d.ml.Members() {
+			if m.Name == d.cfg.NodeName || m.State != membership.StateAlive {
+				continue
+			}
+			c := api.NewTCP(m.APIAddr, d.tls)
+			if err := c.Shutdown(r.Context(), req.Reason+" (via "+d.cfg.NodeName+")", false); err != nil {
+				d.log.Warn("could not stop peer", "peer", m.Name, "err", err)
+			} else {
+				stopped = append(stopped, m.Name)
+			}
+			c.Close()
+		}
+	}
+	stopped = append(stopped, d.cfg.NodeName)
+	writeJSON(w, map[string]any{"stopping": stopped})
+	d.requestShutdown(req.Reason)
+}
+
+func (d *Daemon) handleCIB(w http.ResponseWriter, r *http.Request) {
+	if err := d.waitMinIndex(r); err != nil {
+		writeErr(w, err)
+		return
+	}
+	c, idx := d.st.Read()
+	writeJSON(w, api.CIBResponse{CIB: c, Index: idx})
+}
+
+// waitMinIndex gives read-your-writes across nodes: a client that wrote
+// through one node passes the index it got back.
+func (d *Daemon) waitMinIndex(r *http.Request) error {
+	s := r.URL.Query().Get("min_index")
+	if s == "" {
+		return nil
+	}
+	idx, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return &api.Error{Code: api.CodeBadRequest, Message: "min_index must be a non-negative integer"}
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	if err := d.st.WaitIndex(ctx, idx); err != nil {
+		return &api.Error{Code: api.CodeUnavailable, Message: fmt.Sprintf("this node has not caught up to raft index %d within 5s: it may be cut off from the leader", idx)}
+	}
+	return nil
+}
+
+func decodeBody(r *http.Request, v any) error {
+	dec := json.NewDecoder(io.LimitReader(r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
+		return &api.Error{Code: api.CodeBadRequest, Message: "malformed JSON body: " + err.Error()}
+	}
+	return nil
+}
+
+func (d *Daemon) handleCommand(w http.ResponseWriter, r *http.Request) {
+	var env store.Envelope
+	if err := decodeBody(r, &env); err != nil {
+		writeErr(w, err)
+		return
+	}
+	cmd, err := env.Unwrap()
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
+	defer cancel()
+	if d.st.IsLeader() {
+		res, err := d.st.Apply(ctx, cmd)
+		if err != nil {
+			writeErr(w, err)
+			return
+		}
+		writeJSON(w, api.CommandResponse{Version: res.Version, Index: res.Index, Leader: d.cfg.NodeName})
+		return
+	}
+	if r.Header.Get(api.HeaderForwarded) != "" {
+		writeErr(w, &api.Error{Code: api.CodeNotLeader, Message: fmt.Sprintf("%s is not the leader any more; retry", d.cfg.NodeName)})
+		return
+	}
+	resp, err := d.forward(ctx, env)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	// Wait until this node has applied the write too, so the same client
+	// reading here next sees it.
+	if err := d.st.WaitIndex(ctx, resp.Index); err != nil {
+		d.log.Warn("forwarded write not yet applied locally", "index", resp.Index, "err", err)
+	}
+	writeJSON(w, resp)
+}
+
+// forward sends a write to the leader's TLS API.
+func (d *Daemon) forward(ctx context.Context, env store.Envelope) (*api.CommandResponse, error) {
+	leaderID, _ := d.st.Leader()
+	if leaderID == "" {
+		return nil, &api.Error{Code: api.CodeNoLeader, Message: "no leader: this node sees no quorum (are a majority of the voters running?); the change was not written"}
+	}
+	addr := ""
+	for _, m := range d.ml.Members() {
+		if m.Name == leaderID {
+			addr = m.APIAddr
+		}
+	}
+	if addr == "" {
+		for _, p := range d.cfg.Peers {
+			if p.Name == leaderID {
+				addr = p.API
+			}
+		}
+	}
+	if addr == "" {
+		return nil, &api.Error{Code: api.CodeNotLeader, Message: fmt.Sprintf("leader %s has no known API address yet; retry", leaderID)}
+	}
+	c := api.NewTCP(addr, d.tls)
+	defer c.Close()
+	c.Forwarded = true
+	return c.ApplyEnvelope(ctx, env)
+}
+
+func (d *Daemon) handleMembers(w http.ResponseWriter, r *http.Request) {
+	leaderID, _ := d.st.Leader()
+	servers, err := d.st.Servers()
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	resp := api.MembersResponse{Node: d.cfg.NodeName, Leader: leaderID, Raft: d.st.State(), Servers: servers}
+	for _, m := range d.ml.Members() {
+		resp.Members = append(resp.Members, api.Member{Name: m.Name, State: m.State.String(), Gossip: m.Addr, RaftAddr: m.RaftAddr, APIAddr: m.APIAddr, Version: m.Version, Role: m.Role})
+	}
+	writeJSON(w, resp)
+}
+
+func (d *Daemon) handleStatus(w http.ResponseWriter, r *http.Request) {
+	if err := d.waitMinIndex(r); err != nil {
+		writeErr(w, err)
+		return
+	}
+	c, idx := d.st.Read()
+	leaderID, _ := d.st.Leader()
+	servers, _ := d.st.Servers()
+	writeJSON(w, buildStatus(d.cfg.ClusterName, d.cfg.NodeName, leaderID, c, idx, d.ml.Members(), servers))
+}
+
+// buildStatus is pure so the status text can be tested without a cluster.
+func buildStatus(cluster, self, leader string, c *cib.CIB, idx uint64, members []membership.Member, servers []store.Server) api.StatusResponse {
+	if name := c.Config.Properties["cluster-name"]; name != "" {
+		cluster = name
+	}
+	resp := api.StatusResponse{ClusterName: cluster, Node: self, DC: leader, Quorum: leader != "", Version: c.Version, Index: idx}
+	byName := map[string]membership.Member{}
+	for _, m := range members {
+		byName[m.Name] = m
+	}
+	role := map[string]string{}
+	for _, s := range servers {
+		role[s.ID] = "nonvoter"
+		if s.Voter {
+			role[s.ID] = "voter"
+		}
+	}
+	seen := map[string]bool{}
+	add := func(name string, attrs map[string]string) {
+		seen[name] = true
+		m, ok := byName[name]
+		ns := api.NodeStatus{Name: name, Gossip: "unknown", Raft: "none", Standby: cib.IsTrue(attrs["standby"]), Maintenance: cib.IsTrue(attrs["maintenance"])}
+		if r, ok := role[name]; ok {
+			ns.Raft = r
+		}
+		if ok {
+			ns.Gossip = m.State.String()
+			ns.Addr = m.Addr
+			ns.Version = m.Version
+		}
+		switch {
+		case !ok || (m.State != membership.StateAlive && m.State != membership.StateSuspect):
+			ns.State = "offline"
+		case ns.Maintenance:
+			ns.State = "maintenance"
+		case ns.Standby:
+			ns.State = "standby"
+		default:
+			ns.State = "online"
+		}
+		resp.Nodes = append(resp.Nodes, ns)
+	}
+	for _, n := range c.Config.Nodes {
+		add(n.Name, n.Attributes)
+	}
+	for _, m := range members {
+		if !seen[m.Name] && m.Role != "witness" {
+			add(m.Name, nil)
+		}
+	}
+	sort.Slice(resp.Nodes, func(i, j int) bool { return resp.Nodes[i].Name < resp.Nodes[j].Name })
+	resp.Resources = resourceStatus(c)
+	if len(resp.Resources) > 0 {
+		resp.Notes = append(resp.Notes, "resources are configured but not yet placed or started: this pacer build has no controller (scheduler+executor) running")
+	}
+	if leader == "" {
+		resp.Notes = append(resp.Notes, "no leader: this node sees no quorum; the configuration cannot be changed until a majority of voters is back")
+	}
+	return resp
+}
+
+func resourceStatus(c *cib.CIB) []api.ResourceStatus {
+	var out []api.ResourceStatus
+	// Meta attributes of a clone and a group apply to their members
+	// unless a member sets its own, as in Pacemaker.
+	var parents []map[string]string
+	addPrim := func(p *cib.Primitive, group, clone string) {
+		rs := api.ResourceStatus{ID: p.ID, Agent: p.Agent().String(), Group: group, Clone: clone, Role: "Stopped", TargetRole: "Started", Managed: true}
+		for _, meta := range append(parents, p.Meta) {
+			if v := meta["target-role"]; v != "" {
+				rs.TargetRole = v
+			}
+			if v, ok := meta["is-managed"]; ok {
+				rs.Managed = cib.IsTrue(v)
+			}
+		}
+		if node, ok := runningOn(c, p.ID); ok {
+			rs.Role, rs.Node = "Started", node
+		}
+		out = append(out, rs)
+	}
+	for _, r := range c.Config.Resources {
+		switch {
+		case r.Primitive != nil:
+			parents = nil
+		case r.Group != nil:
+			parents = []map[string]string{r.Group.Meta}
+		case r.Clone != nil && r.Clone.Group != nil:
+			parents = []map[string]string{r.Clone.Meta, r.Clone.Group.Meta}
+		default:
+			parents = []map[string]string{r.Clone.Meta}
+		}
+		switch {
+		case r.Primitive != nil:
+			addPrim(r.Primitive, "", "")
+		case r.Group != nil:
+			for _, m := range r.Group.Members {
+				addPrim(m, r.Group.ID, "")
+			}
+		case r.Clone != nil && r.Clone.Primitive != nil:
+			addPrim(r.Clone.Primitive, "", r.Clone.ID)
+		case r.Clone != nil && r.Clone.Group != nil:
+			for _, m := range r.Clone.Group.Members {
+				addPrim(m, r.Clone.Group.ID, r.Clone.ID)
+			}
+		}
+	}
+	return out
+}
+
+// runningOn reads the status section: the resource runs where its last
+// start or monitor succeeded and no later stop did.
+func runningOn(c *cib.CIB, id string) (string, bool) {
+	names := make([]string, 0, len(c.Status.Nodes))
+	for n := range c.Status.Nodes {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		h := c.Status.Nodes[n].Resources[id]
+		if h == nil || len(h.Ops) == 0 {
+			continue
+		}
+		last := h.Ops[0]
+		for _, op := range h.Ops[1:] {
+			if op.CallID > last.CallID {
+				last = op
+			}
+		}
+		if last.RC == 0 && (last.Operation == "start" || last.Operation == "monitor") {
+			return n, true
+		}
+	}
+	return "", false
+}

@@ -1,0 +1,255 @@
+package pcs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"pacer/api"
+	"pacer/crm/cib"
+	"pacer/crm/store"
+)
+
+func demoCmd(g *globals) *cobra.Command {
+	var nodes int
+	var keep, noWatch bool
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run a local cluster of real pacerd processes on 127.0.0.1 with demo resources",
+		Long: `Start N real pacerd processes on 127.0.0.1 (own ports, data in a temporary
+directory, no root needed), create a demo group of dummy resources, and show
+the live status until Ctrl-C, which stops every process and removes the
+directory. A line 'export PACER_SOCKET=...' tells how to point pcsctl at it.`,
+		RunE: func(c *cobra.Command, args []string) error {
+			if nodes < 1 || nodes > 9 {
+				return usage("--nodes must be 1 to 9")
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return runDemo(ctx, g, nodes, dir, keep, !noWatch && isTerminal(os.Stdout))
+		},
+	}
+	cmd.Flags().IntVar(&nodes, "nodes", 3, "number of nodes")
+	cmd.Flags().StringVar(&dir, "dir", "", "directory for configs and data (default: a new temporary directory)")
+	cmd.Flags().BoolVar(&keep, "keep", false, "keep the directory after stopping")
+	cmd.Flags().BoolVar(&noWatch, "no-watch", false, "print the status once instead of refreshing it")
+	return cmd
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+type demoNode struct {
+	name   string
+	config string
+	socket string
+	cmd    *exec.Cmd
+	exited chan struct{}
+}
+
+func runDemo(ctx context.Context, g *globals, n int, dir string, keep, watch bool) (err error) {
+	if dir == "" {
+		dir, err = os.MkdirTemp("", "pacer-demo-")
+		if err != nil {
+			return err
+		}
+		os.Remove(dir) // Setup wants to create it
+	}
+	base, err := FreePortBlock(3 * n)
+	if err != nil {
+		return err
+	}
+	var sn []SetupNode
+	for i := 0; i < n; i++ {
+		p := base + 3*i
+		sn = append(sn, SetupNode{Name: fmt.Sprintf("node%d", i+1), Host: "127.0.0.1", Gossip: p, Raft: p + 1, APIPort: p + 2})
+	}
+	if err := Setup(SetupOptions{Name: "demo", Nodes: sn, Dir: dir, DataDir: "data", Socket: "pacerd.sock", Now: time.Now()}); err != nil {
+		return err
+	}
+	g.printf("Setting up a %d-node demo cluster in %s\n", n, dir)
+	var running []*demoNode
+	defer func() {
+		g.printf("\nStopping the demo cluster...\n")
+		stopDemo(g, running)
+		if !keep {
+			os.RemoveAll(dir)
+		} else {
+			g.printf("Kept %s\n", dir)
+		}
+	}()
+	bin, pre := pacerdCommand()
+	for _, s := range sn {
+		nd := &demoNode{name: s.Name, config: filepath.Join(dir, s.Name, "pacerd.toml"), socket: filepath.Join(dir, s.Name, "pacerd.sock"), exited: make(chan struct{})}
+		logf, err := os.Create(filepath.Join(dir, s.Name, "pacerd.log"))
+		if err != nil {
+			return err
+		}
+		nd.cmd = exec.Command(bin, append(pre, "--config", nd.config)...)
+		nd.cmd.Stdout, nd.cmd.Stderr = logf, logf
+		// The nodes die with the demo even if it is killed outright.
+		nd.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM, Setpgid: true}
+		if err := nd.cmd.Start(); err != nil {
+			logf.Close()
+			return fmt.Errorf("start %s: %w", s.Name, err)
+		}
+		logf.Close()
+		go func() { nd.cmd.Wait(); close(nd.exited) }()
+		running = append(running, nd)
+		g.printf("  started %s (pid %d), log %s\n", s.Name, nd.cmd.Process.Pid, filepath.Join(dir, s.Name, "pacerd.log"))
+	}
+	cl := api.NewUnix(running[0].socket)
+	defer cl.Close()
+	g.printf("Waiting for the nodes to elect a leader")
+	var st *api.StatusResponse
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-running[0].exited:
+			return fmt.Errorf("node1 exited; its log:\n%s", tail(filepath.Join(dir, "node1", "pacerd.log"), 15))
+		case <-time.After(200 * time.Millisecond):
+		}
+		cx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		st, err = cl.Status(cx)
+		cancel()
+		if err == nil && st.DC != "" && len(st.Nodes) == n {
+			break
+		}
+		g.printf(".")
+	}
+	g.printf(" %s leads.\n", st.DC)
+	if err := createDemoResources(ctx, cl); err != nil {
+		return fmt.Errorf("create demo resources: %w", err)
+	}
+	g.printf("\nTo use pcsctl against this cluster from another shell:\n")
+	g.printf("export PACER_SOCKET=%s\n", running[0].socket)
+	g.printf("  then e.g.: pcsctl status; pcsctl node standby node2; pcsctl resource create r1 ocf:pacemaker:Dummy\n")
+	g.printf("Remote (TLS) access: pcsctl --node 127.0.0.1:%d --tls-dir %s status\n", base+2, filepath.Join(dir, "admin"))
+	g.printf("Press Ctrl-C to stop the cluster.\n\n")
+	return demoWatch(ctx, g, cl, running, watch)
+}
+
+func createDemoResources(ctx context.Context, cl *api.Client) error {
+	cmds := []store.Command{
+		&store.SetProperty{Name: "cluster-name", Value: "demo"},
+		&store.SetProperty{Name: "stonith-enabled", Value: "false"},
+		&store.CreateResource{Group: "web", Primitive: cib.Primitive{ID: "web-ip", Class: "ocf", Provider: "pacemaker", Type: "Dummy", Ops: []cib.Op{{Name: "monitor", Interval: "10s", Timeout: "20s"}}}},
+		&store.CreateResource{Group: "web", Primitive: cib.Primitive{ID: "web-server", Class: "ocf", Provider: "pacemaker", Type: "Dummy", Ops: []cib.Op{{Name: "monitor", Interval: "10s", Timeout: "20s"}}}},
+		&store.CreateResource{Primitive: cib.Primitive{ID: "db", Class: "ocf", Provider: "pacemaker", Type: "Dummy", Ops: []cib.Op{{Name: "monitor", Interval: "30s"}}}},
+		&store.AddConstraint{Order: &cib.Order{First: "db", Then: "web"}},
+	}
+	for _, c := range cmds {
+		cx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_, err := cl.Apply(cx, c)
+		cancel()
+		var ae *api.Error
+		if errors.As(err, &ae) && ae.Code == api.CodeExists {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// demoWatch shows the status until ctx ends or a node dies: refreshed in
+// place on a terminal, once otherwise.
+func demoWatch(ctx context.Context, g *globals, cl *api.Client, nodes []*demoNode, watch bool) error {
+	show := func() {
+		cx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		st, err := cl.Status(cx)
+		if watch {
+			g.printf("\033[H\033[2J")
+		}
+		if err != nil {
+			g.printf("status: %v\n", err)
+			return
+		}
+		PrintStatus(g.out, st)
+		if watch {
+			g.printf("\n%s  (refreshing every 2s; Ctrl-C stops the demo cluster; PACER_SOCKET=%s)\n", time.Now().Format("15:04:05"), nodes[0].socket)
+		}
+	}
+	show()
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+			if watch {
+				show()
+			}
+		}
+	}
+}
+
+// stopDemo sends SIGTERM to every node (graceful leave), then SIGKILL to
+// any that has not exited after 10 s.
+func stopDemo(g *globals, nodes []*demoNode) {
+	for _, nd := range nodes {
+		nd.cmd.Process.Signal(syscall.SIGTERM)
+	}
+	deadline := time.After(10 * time.Second)
+	for _, nd := range nodes {
+		select {
+		case <-nd.exited:
+			g.printf("  %s stopped\n", nd.name)
+		case <-deadline:
+			nd.cmd.Process.Kill()
+			<-nd.exited
+			g.printf("  %s killed (did not stop within 10s)\n", nd.name)
+		}
+	}
+}
+
+// FreePortBlock finds n consecutive ports on 127.0.0.1 free for both
+// TCP and UDP (gossip uses both), below Linux's ephemeral range (32768+)
+// so that outgoing connections never take a port a node is about to bind.
+func FreePortBlock(n int) (int, error) {
+	for try := 0; try < 100; try++ {
+		base := 20000 + rand.IntN(12000-n)
+		ok := true
+		var held []interface{ Close() error }
+		for i := 0; i < n && ok; i++ {
+			addr := "127.0.0.1:" + strconv.Itoa(base+i)
+			l, err := net.Listen("tcp", addr)
+			if err != nil {
+				ok = false
+				break
+			}
+			held = append(held, l)
+			u, err := net.ListenPacket("udp", addr)
+			if err != nil {
+				ok = false
+				break
+			}
+			held = append(held, u)
+		}
+		for _, h := range held {
+			h.Close()
+		}
+		if ok {
+			return base, nil
+		}
+	}
+	return 0, fmt.Errorf("no block of %d free ports found on 127.0.0.1", n)
+}

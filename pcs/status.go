@@ -1,0 +1,110 @@
+package pcs
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"pacer/api"
+)
+
+func (g *globals) status() (*api.StatusResponse, error) {
+	var st *api.StatusResponse
+	return st, g.with(func(c *api.Client, cx context.Context) (err error) {
+		st, err = c.Status(cx)
+		return err
+	})
+}
+
+func statusCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show the cluster: DC, quorum, nodes and resources (crm_mon style)",
+		Args:  noArgs(""),
+		RunE: func(c *cobra.Command, args []string) error {
+			st, err := g.status()
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return g.printJSON(st)
+			}
+			PrintStatus(g.out, st)
+			return nil
+		},
+	}
+	addJSON(cmd, g)
+	return cmd
+}
+
+// PrintStatus renders a status the way crm_mon lays it out, with the
+// notes that explain anything unusual.
+func PrintStatus(w io.Writer, st *api.StatusResponse) {
+	fmt.Fprintf(w, "Cluster name: %s\n", st.ClusterName)
+	fmt.Fprintf(w, "Cluster Summary:\n")
+	if st.DC != "" {
+		fmt.Fprintf(w, "  * Current DC: %s - partition with quorum\n", st.DC)
+	} else {
+		fmt.Fprintf(w, "  * Current DC: NONE - partition WITHOUT quorum\n")
+	}
+	fmt.Fprintf(w, "  * CIB version %s (raft index %d), as seen by %s\n", st.Version, st.Index, st.Node)
+	fmt.Fprintf(w, "  * %d nodes configured\n", len(st.Nodes))
+	fmt.Fprintf(w, "  * %d resource instances configured\n", len(st.Resources))
+	fmt.Fprintf(w, "\nNode List:\n")
+	byState := map[string][]string{}
+	for _, n := range st.Nodes {
+		label := n.Name
+		if n.Raft == "nonvoter" {
+			label += "(non-voter)"
+		}
+		byState[n.State] = append(byState[n.State], label)
+	}
+	for _, s := range []struct{ key, title string }{{"online", "Online"}, {"standby", "Node standby"}, {"maintenance", "Node maintenance"}, {"offline", "OFFLINE"}} {
+		if names := byState[s.key]; len(names) > 0 {
+			fmt.Fprintf(w, "  * %s: [ %s ]\n", s.title, strings.Join(names, " "))
+		}
+	}
+	fmt.Fprintf(w, "\nFull List of Resources:\n")
+	if len(st.Resources) == 0 {
+		fmt.Fprintf(w, "  * No resources\n")
+	}
+	printResources(w, st.Resources)
+	if len(st.Notes) > 0 {
+		fmt.Fprintf(w, "\nNotes:\n")
+		for _, n := range st.Notes {
+			fmt.Fprintf(w, "  * %s\n", n)
+		}
+	}
+}
+
+func printResources(w io.Writer, rs []api.ResourceStatus) {
+	group := ""
+	for _, r := range rs {
+		indent := "  "
+		if r.Group != "" {
+			if r.Group != group {
+				fmt.Fprintf(w, "  * Resource Group: %s:\n", r.Group)
+			}
+			indent = "    "
+		}
+		group = r.Group
+		state := r.Role
+		if r.Node != "" {
+			state += " " + r.Node
+		}
+		var flags []string
+		if r.TargetRole == "Stopped" {
+			flags = append(flags, "disabled")
+		}
+		if !r.Managed {
+			flags = append(flags, "unmanaged")
+		}
+		if len(flags) > 0 {
+			state += " (" + strings.Join(flags, ", ") + ")"
+		}
+		fmt.Fprintf(w, "%s* %s\t(%s):\t %s\n", indent, r.ID, r.Agent, state)
+	}
+}

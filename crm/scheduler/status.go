@@ -1,0 +1,497 @@
+package scheduler
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"pacer/crm/cib"
+)
+
+// onFail is what a failed operation asks for, in Pacemaker's order of
+// severity (enum pcmk__on_fail): a later failure can only raise it.
+type onFail uint8
+
+const (
+	failIgnore onFail = iota
+	failRestart
+	failBan
+	failBlock
+	failStop
+	failStandby
+	failFence
+)
+
+// OCF exit codes and executor statuses used below.
+const (
+	rcOK               = 0
+	rcInvalidParam     = 2
+	rcUnimplemented    = 3
+	rcInsufficientPriv = 4
+	rcNotInstalled     = 5
+	rcNotConfigured    = 6
+	rcNotRunning       = 7
+	rcRunningPromoted  = 8
+	rcFailedPromoted   = 9
+
+	execPending      = -1
+	execDone         = 0
+	execCancelled    = 1
+	execError        = 4
+	execErrorHard    = 5
+	execErrorFatal   = 6
+	execNotInstalled = 7
+)
+
+// ban is a score contribution found while reading status, applied to
+// the score tables in scores.go.
+type ban struct {
+	rsc   *resource
+	node  *node // nil: every node
+	score cib.Score
+	text  string
+}
+
+// failInfo is one resource's fail count on one node.
+type failInfo struct {
+	count cib.Score
+	last  int64 // newest last-failure, epoch seconds
+}
+
+// histResult is what one resource's history on one node says.
+type histResult struct {
+	role    role
+	onFail  onFail
+	ignored bool // a failure was ignored (on-fail=ignore)
+	bans    []ban
+	notes   []string
+}
+
+// unpackStatus reads every node's operation history to learn where each
+// resource runs and what failed, as Pacemaker's unpack_status does. Nodes
+// that are online come first so that active clone instances get the low
+// instance numbers. Without fencing, the history of offline nodes is not
+// read at all: their resources are assumed stopped.
+func (s *scheduler) unpackStatus() {
+	s.failCounts = make([]map[string]failInfo, len(s.nodes))
+	order := make([]*node, 0, len(s.nodes))
+	for _, n := range s.nodes {
+		if n.online {
+			order = append(order, n)
+		}
+	}
+	for _, n := range s.nodes {
+		if !n.online {
+			order = append(order, n)
+		}
+	}
+	bound := map[string]int{} // "clone/node" -> instance, for cloned groups
+	for _, n := range order {
+		ns := s.in.CIB.Status.Nodes[n.name]
+		if ns == nil {
+			continue
+		}
+		s.failCounts[n.idx] = parseFailCounts(ns.Attributes)
+		if !s.opt.stonith && !n.online {
+			continue
+		}
+		for _, rid := range sortedKeys(ns.Resources) {
+			h := ns.Resources[rid]
+			if h == nil {
+				continue
+			}
+			s.unpackHistory(n, rid, h, bound)
+		}
+	}
+}
+
+// unpackHistory maps one lrm_resource entry to a resource (finding a free
+// instance for anonymous clones, or creating an orphan) and records what
+// its history says.
+func (s *scheduler) unpackHistory(n *node, rid string, h *cib.ResourceHistory, bound map[string]int) {
+	base := rid
+	if i := strings.LastIndexByte(rid, ':'); i > 0 {
+		if _, err := strconv.Atoi(rid[i+1:]); err == nil {
+			base = rid[:i]
+		}
+	}
+	if r := s.byID[rid]; r != nil && r.isPrimitive() && r.instance < 0 {
+		res := s.evalHistory(r, n, h)
+		s.processState(r, n, res)
+		return
+	}
+	clone, member := s.cloneFor(base)
+	if clone == nil {
+		rep := &resource{id: rid, base: rid, managed: !s.opt.maintenance, threshold: int64(cib.Infinity)}
+		res := s.evalHistory(rep, n, h)
+		if res.role == roleStarted {
+			r := s.newOrphan(rid, h)
+			s.processState(r, n, res)
+		}
+		return
+	}
+	rep := s.instanceMember(clone.children[0], member)
+	if rep == nil {
+		return
+	}
+	res := s.evalHistory(rep, n, h)
+	if res.role != roleStarted {
+		for _, b := range res.bans {
+			b.rsc = clone
+			s.bans = append(s.bans, b)
+		}
+		return
+	}
+	key := clone.id + "/" + n.name
+	idx, ok := bound[key]
+	if !ok {
+		idx = -1
+		for i, inst := range clone.children {
+			if !s.instanceBusy(inst) {
+				idx = i
+				break
+			}
+		}
+		bound[key] = idx
+	}
+	if idx < 0 {
+		// More copies active than clone-max allows: stop the extra one.
+		r := s.newOrphan(fmt.Sprintf("%s:%d", base, len(clone.children)+len(s.orphans)), h)
+		s.processState(r, n, res)
+		return
+	}
+	r := s.instanceMember(clone.children[idx], member)
+	s.processState(r, n, res)
+}
+
+// cloneFor finds the clone whose child (or cloned group member) has the
+// given base id; member is the primitive id within the child.
+func (s *scheduler) cloneFor(base string) (*resource, string) {
+	for _, top := range s.tops {
+		if top.kind != kClone || len(top.children) == 0 {
+			continue
+		}
+		for _, p := range top.children[0].primitives() {
+			if p.base == base {
+				return top, base
+			}
+		}
+	}
+	return nil, ""
+}
+
+// instanceMember returns the primitive with the given base id inside a
+// clone instance.
+func (s *scheduler) instanceMember(inst *resource, base string) *resource {
+	for _, p := range inst.primitives() {
+		if p.base == base {
+			return p
+		}
+	}
+	return nil
+}
+
+// instanceBusy reports whether any primitive of a clone instance is
+// already known active somewhere.
+func (s *scheduler) instanceBusy(inst *resource) bool {
+	for _, p := range inst.primitives() {
+		if len(p.active) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// newOrphan adds a resource that runs but is no longer configured; it is
+// stopped, as stop-orphan-resources (default true) asks.
+func (s *scheduler) newOrphan(id string, h *cib.ResourceHistory) *resource {
+	if r := s.byID[id]; r != nil && r.orphan {
+		return r
+	}
+	p := &cib.Primitive{ID: id, Class: h.Class, Provider: h.Provider, Type: h.Type}
+	r := &resource{id: id, kind: kPrimitive, prim: p, base: id, instance: -1, pos: len(s.prims),
+		managed: !s.opt.maintenance, targetStopped: true, orphan: true, threshold: int64(cib.Infinity)}
+	s.byID[id] = r
+	s.prims = append(s.prims, r)
+	s.tops = append(s.tops, r)
+	s.orphans = append(s.orphans, r)
+	s.warnf("resource %s is active but no longer configured; it will be stopped", id)
+	return r
+}
+
+// processState is process_rsc_state: it applies a history's verdict to
+// the resource and, with fencing, makes a node unclean when a resource is
+// thought active on it while it is offline.
+func (s *scheduler) processState(r *resource, n *node, res histResult) {
+	known := res.role == roleStarted
+	for _, t := range res.notes {
+		r.reasons = append(r.reasons, Reason{Node: n.name, Text: t})
+	}
+	s.bans = append(s.bans, res.bans...)
+	if res.ignored {
+		r.ignoreFailure = true
+	}
+	if known && !n.online && !n.maintenance && r.managed && s.opt.stonith {
+		n.markUnclean(r.id + " is thought to be active there")
+	}
+	of := res.onFail
+	if n.unclean {
+		of = failIgnore // fencing recovers it; nothing else to do
+	}
+	switch of {
+	case failFence:
+		n.markUnclean(r.id + " failed there (on-fail=fence)")
+	case failStandby:
+		n.standby = true
+		if n.reason == "" {
+			n.reason = r.id + " failed there (on-fail=standby)"
+		}
+	case failBlock:
+		r.managed = false
+	case failBan:
+		s.bans = append(s.bans, ban{rsc: r.banTarget(), node: n, score: cib.MinusInfinity,
+			text: fmt.Sprintf("%s is banned: %s failed there (on-fail=migrate)", n.name, r.base)})
+	case failStop:
+		r.statusStopped = true
+	}
+	if !known {
+		return
+	}
+	r.active = append(r.active, n)
+	if n.maintenance {
+		r.managed = false
+	}
+	if of != failIgnore && of != failBlock {
+		r.failed = true
+	}
+}
+
+// evalHistory replays one resource's operations on one node in call
+// order, as unpack_lrm_resource and unpack_rsc_op do, and returns the
+// resulting role and failure handling.
+func (s *scheduler) evalHistory(r *resource, n *node, h *cib.ResourceHistory) histResult {
+	ops := make([]*cib.OpRecord, 0, len(h.Ops))
+	for i := range h.Ops {
+		op := &h.Ops[i]
+		switch op.Operation {
+		case "start", "stop", "monitor", "promote", "demote", "migrate_to", "migrate_from":
+		default:
+			continue
+		}
+		if op.OpStatus == execCancelled {
+			continue
+		}
+		ops = append(ops, op)
+	}
+	sort.SliceStable(ops, func(i, j int) bool { return callOrder(ops[i]) < callOrder(ops[j]) })
+
+	res := histResult{role: roleUnknown}
+	var lastFailure *cib.OpRecord
+	for _, op := range ops {
+		probe := op.Operation == "monitor" && op.IntervalMS == 0
+		expected := rcOK
+		if probe {
+			expected = rcNotRunning
+		}
+		st := remapStatus(op, probe, expected, r.managed)
+		if probe && op.RC == rcNotInstalled && st != execPending {
+			// A masked probe failure: not running, and banned there.
+			res.role = roleStopped
+			res.bans = append(res.bans, ban{rsc: r.banTarget(), node: n, score: cib.MinusInfinity,
+				text: fmt.Sprintf("%s is banned: the agent of %s is not installed there", n.name, r.base)})
+			continue
+		}
+		if st != execDone && st != execPending && s.opExpired(r, n, op, probe) {
+			if op.IntervalMS == 0 || (n.online && !n.unclean) {
+				res.notes = append(res.notes, fmt.Sprintf("failed %s on %s expired (failure-timeout %s)",
+					opName(op), n.name, r.failureTimeout))
+				continue
+			}
+		}
+		switch st {
+		case execPending:
+			if op.Operation == "start" {
+				res.role = roleStarted
+			}
+		case execDone:
+			s.updateState(&res, op, op.RC, lastFailure)
+		default:
+			of := s.onFailFor(r, op)
+			if of == failIgnore {
+				s.updateState(&res, op, expected, lastFailure)
+				res.ignored = true
+				continue
+			}
+			lastFailure = op
+			if res.onFail < of {
+				res.onFail = of
+			}
+			res.notes = append(res.notes, fmt.Sprintf("%s failed on %s (rc %d: %s)", opName(op), n.name, op.RC, rcText(op.RC)))
+			if op.Operation == "stop" {
+				res.bans = append(res.bans, ban{rsc: r, node: n, score: cib.MinusInfinity,
+					text: fmt.Sprintf("%s is banned: stopping %s failed there", n.name, r.base)})
+			}
+			switch st {
+			case execErrorHard, execNotInstalled:
+				res.bans = append(res.bans, ban{rsc: r.banTarget(), node: n, score: cib.MinusInfinity,
+					text: fmt.Sprintf("%s is banned: %s had a hard error there (rc %d: %s)", n.name, r.base, op.RC, rcText(op.RC))})
+			case execErrorFatal:
+				res.bans = append(res.bans, ban{rsc: r.banTarget(), score: cib.MinusInfinity,
+					text: fmt.Sprintf("banned everywhere: %s had a fatal error on %s (rc %d: %s)", r.base, n.name, op.RC, rcText(op.RC))})
+			}
+			if res.role < roleStarted {
+				res.role = roleStarted
+			}
+			if of == failStop {
+				res.bans = append(res.bans, ban{rsc: r.banTarget(), score: cib.MinusInfinity,
+					text: fmt.Sprintf("banned everywhere: %s failed with on-fail=stop", opName(op))})
+			}
+		}
+	}
+	return res
+}
+
+// updateState is update_resource_state: a successful (or ignored) result
+// moves the role, and a completed stop/start or a newer good monitor of
+// the failed operation clears a restartable failure.
+func (s *scheduler) updateState(res *histResult, op *cib.OpRecord, rc int, lastFailure *cib.OpRecord) {
+	clear := false
+	switch {
+	case rc == rcNotRunning:
+		res.role = roleStopped
+		clear = true
+	case op.Operation == "monitor":
+		if lastFailure != nil && lastFailure.Operation == op.Operation && lastFailure.IntervalMS == op.IntervalMS {
+			clear = true
+		}
+		if res.role < roleStarted {
+			res.role = roleStarted
+		}
+	case op.Operation == "start", op.Operation == "promote", op.Operation == "migrate_from":
+		res.role = roleStarted
+		clear = true
+	case op.Operation == "stop":
+		res.role = roleStopped
+		clear = true
+	default: // demote, migrate_to: still active here
+		if res.role < roleStarted {
+			res.role = roleStarted
+		}
+	}
+	if clear && (res.onFail == failRestart || res.onFail == failBlock || res.onFail == failIgnore) {
+		res.onFail = failIgnore
+	}
+}
+
+// remapStatus is remap_operation: it turns (exec status, rc) into done,
+// pending, or a failure of some severity.
+func remapStatus(op *cib.OpRecord, probe bool, expected int, managed bool) int {
+	switch op.OpStatus {
+	case execPending:
+		return execPending
+	case execDone, execError:
+	case execErrorHard, execNotInstalled:
+		return execErrorHard
+	case execErrorFatal:
+		return execErrorFatal
+	default:
+		return execError
+	}
+	st := execError
+	if op.RC == expected {
+		st = execDone
+	}
+	switch op.RC {
+	case rcOK:
+		if probe {
+			st = execDone // probe found it running
+		}
+	case rcNotRunning:
+		if probe || !managed {
+			st = execDone
+		}
+	case rcRunningPromoted:
+		st = execDone
+	case rcFailedPromoted:
+		st = execError
+	case rcNotConfigured:
+		st = execErrorFatal
+	case rcUnimplemented:
+		if op.IntervalMS == 0 {
+			st = execErrorHard
+		}
+	case rcNotInstalled, rcInvalidParam, rcInsufficientPriv:
+		st = execErrorHard
+	}
+	return st
+}
+
+// opExpired is check_operation_expiry: a failure older than the
+// resource's failure-timeout no longer counts, unless the resource still
+// has an unexpired fail count on the node.
+func (s *scheduler) opExpired(r *resource, n *node, op *cib.OpRecord, probe bool) bool {
+	if r.failureTimeout <= 0 || op.LastRCChange.IsZero() {
+		return false
+	}
+	if s.in.Now.Before(op.LastRCChange.Add(r.failureTimeout)) {
+		return false
+	}
+	if fc, _ := s.failCount(r, n); fc > 0 {
+		return false
+	}
+	return true
+}
+
+// onFailFor finds the on-fail of the failed operation: its op definition,
+// then op_defaults, then Pacemaker's defaults (fence for a failed stop
+// when fencing is enabled, block otherwise; restart for the rest).
+func (s *scheduler) onFailFor(r *resource, op *cib.OpRecord) onFail {
+	v := ""
+	if r.prim != nil {
+		for _, o := range r.prim.Ops {
+			if o.Name != op.Operation {
+				continue
+			}
+			iv := int64(0)
+			if o.Interval != "" {
+				if d, err := cib.ParseDuration(o.Interval); err == nil {
+					iv = d.Milliseconds()
+				}
+			}
+			if iv == op.IntervalMS {
+				v = o.OnFail
+				break
+			}
+		}
+	}
+	if v == "" {
+		v = s.cfg.OpDefaults["on-fail"]
+	}
+	switch strings.ToLower(v) {
+	case "ignore", "nothing":
+		return failIgnore
+	case "block":
+		return failBlock
+	case "fence":
+		if s.opt.stonith {
+			return failFence
+		}
+		return failStop
+	case "standby":
+		return failStandby
+	case "stop":
+		return failStop
+	case "migrate":
+		return failBan
+	case "restart", "demote":
+		return failRestart
+	}
+	if op.Operation == "stop" {
+		if s.opt.stonith {
+			return failFence
+		}
+		return failBlock
+	}
+	return failRestart
+}

@@ -22,6 +22,10 @@ type Client struct {
 	base string
 	// Target says what the client talks to, for error messages.
 	Target string
+	// Consistent makes reads reflect every write acknowledged anywhere in
+	// the cluster: a follower first learns the leader's read index. When
+	// the leader cannot be reached the read is served locally and says so.
+	Consistent bool
 	// Forwarded marks requests a node forwards to the leader, so the
 	// leader never forwards them again (no loops).
 	Forwarded bool
@@ -102,18 +106,34 @@ const HeaderForwarded = "X-Pacer-Forwarded"
 // Status returns the node's view of the cluster.
 func (c *Client) Status(ctx context.Context) (*StatusResponse, error) {
 	var r StatusResponse
-	return &r, c.Do(ctx, http.MethodGet, "/v1/status", nil, &r)
+	return &r, c.Do(ctx, http.MethodGet, c.readPath("/v1/status", 0), nil, &r)
+}
+
+// ReadIndex asks the leader for the index a consistent read must reach.
+func (c *Client) ReadIndex(ctx context.Context) (*ReadIndexResponse, error) {
+	var r ReadIndexResponse
+	return &r, c.Do(ctx, http.MethodGet, "/v1/read-index", nil, &r)
+}
+
+func (c *Client) readPath(path string, minIndex uint64) string {
+	q := url.Values{}
+	if minIndex > 0 {
+		q.Set("min_index", strconv.FormatUint(minIndex, 10))
+	}
+	if c.Consistent {
+		q.Set("consistent", "1")
+	}
+	if len(q) == 0 {
+		return path
+	}
+	return path + "?" + q.Encode()
 }
 
 // CIB returns the CIB, waiting (bounded) until the node has applied at
 // least minIndex so a client sees its own earlier write.
 func (c *Client) CIB(ctx context.Context, minIndex uint64) (*CIBResponse, error) {
 	var r CIBResponse
-	path := "/v1/cib"
-	if minIndex > 0 {
-		path += "?min_index=" + strconv.FormatUint(minIndex, 10)
-	}
-	return &r, c.Do(ctx, http.MethodGet, path, nil, &r)
+	return &r, c.Do(ctx, http.MethodGet, c.readPath("/v1/cib", minIndex), nil, &r)
 }
 
 // Apply sends one typed change; any node accepts it and forwards it to

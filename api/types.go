@@ -47,6 +47,15 @@ type ResourceStatus struct {
 type CIBResponse struct {
 	CIB   *cib.CIB `json:"cib"`
 	Index uint64   `json:"raft_index"`
+	// Stale is set when a consistent read was asked for but the leader
+	// could not be reached: the CIB is this node's copy, maybe behind.
+	Stale string `json:"stale,omitempty"`
+}
+
+// ReadIndexResponse is the leader's answer to GET /v1/read-index.
+type ReadIndexResponse struct {
+	Index  uint64 `json:"raft_index"`
+	Leader string `json:"leader"`
 }
 
 // CommandRequest is one typed CIB change.

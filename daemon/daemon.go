@@ -8,11 +8,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
 
+	"pacer/api"
 	"pacer/crm/store"
 	"pacer/membership"
 	"pacer/pki"
@@ -37,7 +39,9 @@ type Daemon struct {
 
 	mu        sync.Mutex
 	goneSince map[string]time.Time // node -> when gossip last saw it leave
-	joined    bool
+	// peerClients are kept-alive TLS clients by API address (forwarding).
+	peerClients map[string]*api.Client
+	joined      bool
 }
 
 // Options are the parts tests replace.
@@ -155,7 +159,13 @@ func (d *Daemon) serve() error {
 		ul.Close()
 		return fmt.Errorf("listen on %s: %w", d.cfg.APIAddr, err)
 	}
-	d.unixSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	// The local socket (mode 0600) also serves Go's profiler, for
+	// measuring a live node; the TLS API does not.
+	local := http.NewServeMux()
+	local.Handle("/", mux)
+	local.HandleFunc("/debug/pprof/", pprof.Index)
+	local.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	d.unixSrv = &http.Server{Handler: local, ReadHeaderTimeout: 10 * time.Second}
 	d.tcpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelDebug)}
 	go d.unixSrv.Serve(ul)
 	go d.tcpSrv.Serve(tl)
@@ -243,6 +253,11 @@ func (d *Daemon) Stop() error {
 		d.tcpSrv.Shutdown(ctx)
 		d.unixSrv.Shutdown(ctx)
 		os.Remove(d.cfg.Socket)
+		d.mu.Lock()
+		for _, c := range d.peerClients {
+			c.Close()
+		}
+		d.mu.Unlock()
 		if err := d.ml.Shutdown(); err != nil {
 			errs = append(errs, err)
 		}

@@ -26,6 +26,7 @@ func (d *Daemon) routes() *http.ServeMux {
 	mux.HandleFunc("GET /v1/status", d.handleStatus)
 	mux.HandleFunc("GET /v1/cib", d.handleCIB)
 	mux.HandleFunc("POST /v1/commands", d.handleCommand)
+	mux.HandleFunc("GET /v1/read-index", d.handleReadIndex)
 	mux.HandleFunc("GET /v1/members", d.handleMembers)
 	mux.HandleFunc("POST /v1/shutdown", d.handleShutdown)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -77,31 +78,98 @@ func (d *Daemon) handleShutdown(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d *Daemon) handleCIB(w http.ResponseWriter, r *http.Request) {
-	if err := d.waitMinIndex(r); err != nil {
+	c, idx, stale, err := d.readCIB(r)
+	if err != nil {
 		writeErr(w, err)
 		return
 	}
-	c, idx := d.st.Read()
-	writeJSON(w, api.CIBResponse{CIB: c, Index: idx})
+	writeJSON(w, api.CIBResponse{CIB: c, Index: idx, Stale: stale})
 }
 
-// waitMinIndex gives read-your-writes across nodes: a client that wrote
-// through one node passes the index it got back.
-func (d *Daemon) waitMinIndex(r *http.Request) error {
-	s := r.URL.Query().Get("min_index")
-	if s == "" {
-		return nil
-	}
-	idx, err := strconv.ParseUint(s, 10, 64)
-	if err != nil {
-		return &api.Error{Code: api.CodeBadRequest, Message: "min_index must be a non-negative integer"}
+// readCIB returns the CIB a read must see: at least min_index (the
+// client's own earlier write through another node) and, with
+// consistent=1, every write acknowledged anywhere. For the latter a
+// follower asks the leader for its read index; when it has not applied
+// that far yet (followers learn of commits a little later) it takes the
+// leader's copy instead of waiting. When the leader cannot be reached the
+// local copy is served and stale says so: status must work in a
+// partition too.
+func (d *Daemon) readCIB(r *http.Request) (c *cib.CIB, idx uint64, stale string, err error) {
+	q := r.URL.Query()
+	var min uint64
+	if s := q.Get("min_index"); s != "" {
+		if min, err = strconv.ParseUint(s, 10, 64); err != nil {
+			return nil, 0, "", &api.Error{Code: api.CodeBadRequest, Message: "min_index must be a non-negative integer"}
+		}
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
-	if err := d.st.WaitIndex(ctx, idx); err != nil {
-		return &api.Error{Code: api.CodeUnavailable, Message: fmt.Sprintf("this node has not caught up to raft index %d within 5s: it may be cut off from the leader", idx)}
+	if q.Get("consistent") == "1" {
+		ri, err := d.readIndex(ctx)
+		switch {
+		case err != nil:
+			stale = fmt.Sprintf("read from %s's own copy: the leader could not confirm the latest version (%v)", d.cfg.NodeName, err)
+		case !d.st.IsLeader():
+			if _, applied := d.st.Read(); applied < max(ri, min) {
+				if c, idx, err := d.leaderCIB(ctx); err == nil {
+					return c, idx, "", nil
+				}
+			}
+			min = max(min, ri)
+		}
 	}
-	return nil
+	if min > 0 {
+		if err := d.st.WaitIndex(ctx, min); err != nil {
+			return nil, 0, "", &api.Error{Code: api.CodeUnavailable, Message: fmt.Sprintf("this node has not caught up to raft index %d within 5s: it may be cut off from the leader", min)}
+		}
+	}
+	c, idx = d.st.Read()
+	return c, idx, stale, nil
+}
+
+// leaderCIB fetches the leader's copy, which holds every acknowledged
+// write (the leader applies before it acknowledges).
+func (d *Daemon) leaderCIB(ctx context.Context) (*cib.CIB, uint64, error) {
+	cl, err := d.leaderClient()
+	if err != nil {
+		return nil, 0, err
+	}
+	r, err := cl.CIB(ctx, 0)
+	if err != nil {
+		return nil, 0, err
+	}
+	return r.CIB, r.Index, nil
+}
+
+// readIndex gets the leader's read index, locally or over the API.
+func (d *Daemon) readIndex(ctx context.Context) (uint64, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if d.st.IsLeader() {
+		return d.st.ReadIndex(ctx)
+	}
+	c, err := d.leaderClient()
+	if err != nil {
+		return 0, err
+	}
+	r, err := c.ReadIndex(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return r.Index, nil
+}
+
+func (d *Daemon) handleReadIndex(w http.ResponseWriter, r *http.Request) {
+	if !d.st.IsLeader() {
+		writeErr(w, &api.Error{Code: api.CodeNotLeader, Message: fmt.Sprintf("%s is not the leader; ask the leader for the read index", d.cfg.NodeName)})
+		return
+	}
+	idx, err := d.st.ReadIndex(r.Context())
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	writeJSON(w, api.ReadIndexResponse{Index: idx, Leader: d.cfg.NodeName})
 }
 
 func decodeBody(r *http.Request, v any) error {
@@ -144,16 +212,23 @@ func (d *Daemon) handleCommand(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, err)
 		return
 	}
-	// Wait until this node has applied the write too, so the same client
-	// reading here next sees it.
-	if err := d.st.WaitIndex(ctx, resp.Index); err != nil {
-		d.log.Warn("forwarded write not yet applied locally", "index", resp.Index, "err", err)
-	}
+	// No wait for this node to apply the write: a client that reads next
+	// passes the returned index (or asks for a consistent read).
 	writeJSON(w, resp)
 }
 
 // forward sends a write to the leader's TLS API.
 func (d *Daemon) forward(ctx context.Context, env store.Envelope) (*api.CommandResponse, error) {
+	c, err := d.leaderClient()
+	if err != nil {
+		return nil, err
+	}
+	return c.ApplyEnvelope(ctx, env)
+}
+
+// leaderClient returns a kept-alive TLS client for the current leader, so
+// a forwarded request costs no new handshake.
+func (d *Daemon) leaderClient() (*api.Client, error) {
 	leaderID, _ := d.st.Leader()
 	if leaderID == "" {
 		return nil, &api.Error{Code: api.CodeNoLeader, Message: "no leader: this node sees no quorum (are a majority of the voters running?); the change was not written"}
@@ -174,10 +249,18 @@ func (d *Daemon) forward(ctx context.Context, env store.Envelope) (*api.CommandR
 	if addr == "" {
 		return nil, &api.Error{Code: api.CodeNotLeader, Message: fmt.Sprintf("leader %s has no known API address yet; retry", leaderID)}
 	}
-	c := api.NewTCP(addr, d.tls)
-	defer c.Close()
-	c.Forwarded = true
-	return c.ApplyEnvelope(ctx, env)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.peerClients == nil {
+		d.peerClients = map[string]*api.Client{}
+	}
+	c, ok := d.peerClients[addr]
+	if !ok {
+		c = api.NewTCP(addr, d.tls)
+		c.Forwarded = true
+		d.peerClients[addr] = c
+	}
+	return c, nil
 }
 
 func (d *Daemon) handleMembers(w http.ResponseWriter, r *http.Request) {
@@ -195,14 +278,18 @@ func (d *Daemon) handleMembers(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d *Daemon) handleStatus(w http.ResponseWriter, r *http.Request) {
-	if err := d.waitMinIndex(r); err != nil {
+	c, idx, stale, err := d.readCIB(r)
+	if err != nil {
 		writeErr(w, err)
 		return
 	}
-	c, idx := d.st.Read()
 	leaderID, _ := d.st.Leader()
 	servers, _ := d.st.Servers()
-	writeJSON(w, buildStatus(d.cfg.ClusterName, d.cfg.NodeName, leaderID, c, idx, d.ml.Members(), servers))
+	st := buildStatus(d.cfg.ClusterName, d.cfg.NodeName, leaderID, c, idx, d.ml.Members(), servers)
+	if stale != "" {
+		st.Notes = append(st.Notes, stale)
+	}
+	writeJSON(w, st)
 }
 
 // buildStatus is pure so the status text can be tested without a cluster.

@@ -2,6 +2,7 @@ package pcs
 
 import (
 	"context"
+	"fmt"
 
 	"pacer/api"
 	"pacer/crm/cib"
@@ -43,6 +44,9 @@ func (g *globals) readCIB() (*cib.CIB, error) {
 		r, err := c.CIB(cx, 0)
 		if err == nil {
 			x = r.CIB
+			if r.Stale != "" {
+				fmt.Fprintf(g.errOut, "Warning: %s\n", r.Stale)
+			}
 		}
 		return err
 	})

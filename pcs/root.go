@@ -106,9 +106,15 @@ func (g *globals) client() (*api.Client, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--node needs the cluster's TLS files: %w", err)
 		}
-		return api.NewTCP(g.node, cfg), nil
+		c := api.NewTCP(g.node, cfg)
+		c.Consistent = true
+		return c, nil
 	}
-	return api.NewUnix(firstNonEmpty(g.socket, os.Getenv("PACER_SOCKET"), daemon.DefaultSocket)), nil
+	// pcsctl reads are consistent, as pcs's are: a change made through
+	// any node is visible to the next command on any other.
+	c := api.NewUnix(firstNonEmpty(g.socket, os.Getenv("PACER_SOCKET"), daemon.DefaultSocket))
+	c.Consistent = true
+	return c, nil
 }
 
 // noArgs refuses stray arguments instead of ignoring them, with a hint.

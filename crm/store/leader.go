@@ -26,6 +26,21 @@ func (s *Store) Barrier(ctx context.Context) error {
 	return nil
 }
 
+// ReadIndex returns an index a follower must reach before a read that
+// reflects every write acknowledged so far (Raft's read-index method):
+// the leader first confirms with a quorum that it still leads, so a
+// deposed leader cannot hand out a stale index. Leader only.
+func (s *Store) ReadIndex(ctx context.Context) (uint64, error) {
+	if s.raft.State() != raft.Leader {
+		return 0, s.notLeader()
+	}
+	if err := waitFuture(ctx, s.raft.VerifyLeader()); err != nil {
+		return 0, fmt.Errorf("confirm leadership: %w", s.raftErr(err))
+	}
+	_, idx := s.fsm.Read()
+	return idx, nil
+}
+
 // Leader returns the current leader's id and address, empty when none is
 // known.
 func (s *Store) Leader() (id, addr string) {

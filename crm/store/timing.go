@@ -25,7 +25,7 @@ type Timing struct {
 }
 
 // FastTiming is the default: 300 ms heartbeat and election timeouts, a
-// 150 ms leader lease and raft's 50 ms commit timeout. On loopback a new
+// 150 ms leader lease and a 250 ms commit timeout. On loopback a new
 // leader was in place about 0.57 s (median, 0.80 s worst of 7) after the
 // old one was killed, against 1.68 s with raft's defaults
 // (shared/reference/DEPS.md). It suits a LAN; over a slow or lossy link
@@ -35,9 +35,11 @@ func FastTiming() Timing {
 		HeartbeatTimeout:   300 * time.Millisecond,
 		ElectionTimeout:    300 * time.Millisecond,
 		LeaderLeaseTimeout: 150 * time.Millisecond,
-		// 50 ms rather than lower: it is also the idle replication tick,
-		// and the daemon's idle CPU budget is 1% of a core.
-		CommitTimeout: 50 * time.Millisecond,
+		// It is also the idle replication tick (one RPC per follower
+		// every 1-2x this), a large part of an idle leader's CPU.
+		// Followers that must see a fresh write do not wait for it: a
+		// consistent read asks the leader (see daemon readCIB).
+		CommitTimeout: 250 * time.Millisecond,
 	}
 }
 

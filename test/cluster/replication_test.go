@@ -48,6 +48,23 @@ func TestWriteOnOneNodeReadOnAnother(t *testing.T) {
 	if v := got.CIB.Config.Properties["cluster-name"]; v != "written-on-"+followers[0].Name {
 		t.Errorf("cluster-name on %s = %q", followers[1].Name, v)
 	}
+	// A consistent read on the other follower, without the index, also
+	// sees the write at once (read index from the leader).
+	for i := 0; i < 20; i++ {
+		if _, err := w.Apply(ctx(t), &store.SetNodeAttribute{Node: followers[0].Name, Name: "seq", Value: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+		cr := followers[1].Client()
+		cr.Consistent = true
+		got, err := cr.CIB(ctx(t), 0)
+		cr.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := got.CIB.Config.Node(followers[0].Name).Attributes["seq"]; v != fmt.Sprint(i) || got.Stale != "" {
+			t.Fatalf("consistent read after write %d saw seq=%q (stale note %q)", i, v, got.Stale)
+		}
+	}
 	st, err := r.Status(ctx(t))
 	if err != nil {
 		t.Fatal(err)

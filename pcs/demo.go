@@ -113,6 +113,7 @@ func runDemo(ctx context.Context, g *globals, n int, dir string, keep, watch boo
 		g.printf("  started %s (pid %d), log %s\n", s.Name, nd.cmd.Process.Pid, filepath.Join(dir, s.Name, "pacerd.log"))
 	}
 	cl := api.NewUnix(running[0].socket)
+	cl.Consistent = true
 	defer cl.Close()
 	g.printf("Waiting for the nodes to elect a leader")
 	var st *api.StatusResponse
@@ -138,7 +139,7 @@ func runDemo(ctx context.Context, g *globals, n int, dir string, keep, watch boo
 	}
 	g.printf("\nTo use pcsctl against this cluster from another shell:\n")
 	g.printf("export PACER_SOCKET=%s\n", running[0].socket)
-	g.printf("  then e.g.: pcsctl status; pcsctl node standby node2; pcsctl resource create r1 ocf:pacemaker:Dummy\n")
+	g.printf("  then e.g.: pcsctl status; pcsctl node standby %s; pcsctl resource create r1 ocf:pacemaker:Dummy\n", running[len(running)-1].name)
 	g.printf("Remote (TLS) access: pcsctl --node 127.0.0.1:%d --tls-dir %s status\n", base+2, filepath.Join(dir, "admin"))
 	g.printf("Press Ctrl-C to stop the cluster.\n\n")
 	return demoWatch(ctx, g, cl, running, watch)
@@ -184,7 +185,7 @@ func demoWatch(ctx context.Context, g *globals, cl *api.Client, nodes []*demoNod
 		}
 		PrintStatus(g.out, st)
 		if watch {
-			g.printf("\n%s  (refreshing every 2s; Ctrl-C stops the demo cluster; PACER_SOCKET=%s)\n", time.Now().Format("15:04:05"), nodes[0].socket)
+			g.printf("\n%s  refreshing every 2s; Ctrl-C stops the demo cluster. In another shell:\nexport PACER_SOCKET=%s\n", time.Now().Format("15:04:05"), nodes[0].socket)
 		}
 	}
 	show()

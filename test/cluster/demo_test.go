@@ -64,6 +64,7 @@ func TestDemoStartsClusterAndCleansUp(t *testing.T) {
 		t.Fatalf("want 3 node pids, got %v", pids)
 	}
 	cl := api.NewUnix(socket)
+	cl.Consistent = true // as pcsctl reads
 	st, err := cl.Status(ctx(t))
 	cl.Close()
 	if err != nil {

@@ -85,6 +85,7 @@ func TestWriteOnOneNodeReadOnAnother(t *testing.T) {
 func TestLeaderKillNoWriteLost(t *testing.T) {
 	c, leader := startCluster(t, 3, "")
 	var acked []string
+	var lastIndex uint64 // highest index a write was acknowledged at
 	var writer *testbed.Node
 	for _, n := range c.Nodes {
 		if n.Name != leader {
@@ -99,10 +100,13 @@ func TestLeaderKillNoWriteLost(t *testing.T) {
 		// an earlier attempt committed, which counts as acknowledged.
 		deadline := time.Now().Add(20 * time.Second)
 		for {
-			_, err := cl.Apply(ctx(t), dummy(id))
+			res, err := cl.Apply(ctx(t), dummy(id))
 			var ae *api.Error
 			if err == nil || (errors.As(err, &ae) && ae.Code == api.CodeExists) {
 				acked = append(acked, id)
+				if err == nil {
+					lastIndex = max(lastIndex, res.Index)
+				}
 				return
 			}
 			if time.Now().After(deadline) {
@@ -126,7 +130,8 @@ func TestLeaderKillNoWriteLost(t *testing.T) {
 	if err := old.Start(); err != nil {
 		t.Fatal(err)
 	}
-	last, err := cl.CIB(ctx(t), 0)
+	// Reads are local: ask for the index of the last acknowledged write.
+	last, err := cl.CIB(ctx(t), lastIndex)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -109,6 +109,45 @@ func (c *Client) Status(ctx context.Context) (*StatusResponse, error) {
 	return &r, c.Do(ctx, http.MethodGet, c.readPath("/v1/status", 0), nil, &r)
 }
 
+// Watch streams change events until ctx ends or the connection drops;
+// the channel is then closed. The first event is "hello".
+func (c *Client) Watch(ctx context.Context) (<-chan WatchEvent, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/v1/watch", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, &Error{Code: CodeUnavailable, Message: fmt.Sprintf("cannot reach pacerd at %s: %v", c.Target, unwrapURL(err))}
+	}
+	if resp.StatusCode != http.StatusOK {
+		defer resp.Body.Close()
+		var e Error
+		if json.NewDecoder(resp.Body).Decode(&e) != nil || e.Code == "" {
+			return nil, &Error{Code: CodeInternal, Message: fmt.Sprintf("watch: HTTP %d", resp.StatusCode)}
+		}
+		return nil, &e
+	}
+	out := make(chan WatchEvent, 16)
+	go func() {
+		defer close(out)
+		defer resp.Body.Close()
+		dec := json.NewDecoder(resp.Body)
+		for {
+			var ev WatchEvent
+			if err := dec.Decode(&ev); err != nil {
+				return
+			}
+			select {
+			case out <- ev:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
 // ReadIndex asks the leader for the index a consistent read must reach.
 func (c *Client) ReadIndex(ctx context.Context) (*ReadIndexResponse, error) {
 	var r ReadIndexResponse

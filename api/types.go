@@ -58,6 +58,15 @@ type ReadIndexResponse struct {
 	Leader string `json:"leader"`
 }
 
+// WatchEvent is one line of GET /v1/watch: what changed, and the CIB
+// version the node holds now. Type is hello, cib, members or ping.
+type WatchEvent struct {
+	Type    string      `json:"type"`
+	Node    string      `json:"node"`
+	Version cib.Version `json:"cib_version"`
+	Index   uint64      `json:"raft_index"`
+}
+
 // CommandRequest is one typed CIB change.
 type CommandRequest = store.Envelope
 

@@ -39,6 +39,7 @@ type Daemon struct {
 
 	mu        sync.Mutex
 	goneSince map[string]time.Time // node -> when gossip last saw it leave
+	changes   changes              // gossip changes for API watchers
 	// peerClients are kept-alive TLS clients by API address (forwarding).
 	peerClients map[string]*api.Client
 	joined      bool

@@ -36,6 +36,7 @@ func (d *Daemon) leaderLoop() {
 }
 
 func (d *Daemon) track(ev membership.Event) {
+	d.changes.publish("members")
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	switch ev.Type {

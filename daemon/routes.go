@@ -27,6 +27,7 @@ func (d *Daemon) routes() *http.ServeMux {
 	mux.HandleFunc("GET /v1/cib", d.handleCIB)
 	mux.HandleFunc("POST /v1/commands", d.handleCommand)
 	mux.HandleFunc("GET /v1/read-index", d.handleReadIndex)
+	mux.HandleFunc("GET /v1/watch", d.handleWatch)
 	mux.HandleFunc("GET /v1/members", d.handleMembers)
 	mux.HandleFunc("POST /v1/shutdown", d.handleShutdown)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

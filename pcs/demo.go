@@ -169,38 +169,24 @@ func createDemoResources(ctx context.Context, cl *api.Client) error {
 	return nil
 }
 
-// demoWatch shows the status until ctx ends or a node dies: refreshed in
-// place on a terminal, once otherwise.
+// demoWatch shows the status until ctx ends: redrawn on every change on
+// a terminal, once otherwise.
 func demoWatch(ctx context.Context, g *globals, cl *api.Client, nodes []*demoNode, watch bool) error {
-	show := func() {
-		cx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		defer cancel()
-		st, err := cl.Status(cx)
-		if watch {
-			g.printf("\033[H\033[2J")
-		}
-		if err != nil {
-			g.printf("status: %v\n", err)
-			return
-		}
-		PrintStatus(g.out, st)
-		if watch {
-			g.printf("\n%s  refreshing every 2s; Ctrl-C stops the demo cluster. In another shell:\nexport PACER_SOCKET=%s\n", time.Now().Format("15:04:05"), nodes[0].socket)
-		}
+	footer := func() {
+		g.printf("\n%s  redrawn on every change; Ctrl-C stops the demo cluster. In another shell:\nexport PACER_SOCKET=%s\n", time.Now().Format("15:04:05"), nodes[0].socket)
 	}
-	show()
-	tick := time.NewTicker(2 * time.Second)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-			if watch {
-				show()
-			}
-		}
+	if watch {
+		return watchStatus(ctx, g, cl, true, footer)
 	}
+	cx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	st, err := cl.Status(cx)
+	cancel()
+	if err != nil {
+		return err
+	}
+	PrintStatus(g.out, st)
+	<-ctx.Done()
+	return nil
 }
 
 // stopDemo sends SIGTERM to every node (graceful leave), then SIGKILL to

@@ -4,7 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -20,11 +24,27 @@ func (g *globals) status() (*api.StatusResponse, error) {
 }
 
 func statusCmd(g *globals) *cobra.Command {
+	var watch bool
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show the cluster: DC, quorum, nodes and resources (crm_mon style)",
 		Args:  noArgs(""),
 		RunE: func(c *cobra.Command, args []string) error {
+			if watch {
+				if g.json {
+					return usage("--watch and --json do not go together")
+				}
+				cl, err := g.client()
+				if err != nil {
+					return err
+				}
+				defer cl.Close()
+				ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+				defer stop()
+				return watchStatus(ctx, g, cl, isTerminal(os.Stdout), func() {
+					g.printf("\n%s  redrawn on every change; Ctrl-C quits\n", time.Now().Format("15:04:05"))
+				})
+			}
 			st, err := g.status()
 			if err != nil {
 				return err
@@ -37,6 +57,7 @@ func statusCmd(g *globals) *cobra.Command {
 		},
 	}
 	addJSON(cmd, g)
+	cmd.Flags().BoolVar(&watch, "watch", false, "redraw whenever the cluster changes, until Ctrl-C")
 	return cmd
 }
 

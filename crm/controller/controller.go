@@ -1,0 +1,327 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"pacer/crm/cib"
+	"pacer/crm/scheduler"
+	"pacer/crm/store"
+	"pacer/resources"
+)
+
+// Runner runs resource actions on nodes: in pacerd, the local executor
+// for this node and the API for the others.
+type Runner interface {
+	Execute(ctx context.Context, node string, a resources.Action) (cib.OpRecord, error)
+	// Recur starts a recurring monitor and returns its first result.
+	Recur(ctx context.Context, node string, a resources.Action) (cib.OpRecord, error)
+	Cancel(ctx context.Context, node, rsc, op string, interval time.Duration) error
+}
+
+// Fencer powers a node off; it returns only when the node is confirmed
+// down, or an error.
+type Fencer interface {
+	Fence(ctx context.Context, node string) error
+}
+
+// Store is the replicated CIB.
+type Store interface {
+	Read() (*cib.CIB, uint64)
+	Apply(ctx context.Context, cmd store.Command) (store.Result, error)
+	Subscribe() (<-chan struct{}, func())
+}
+
+// Members tells which nodes gossip sees alive now.
+type Members interface {
+	Alive() map[string]bool
+}
+
+// Config wires a controller. Zero durations take the defaults given.
+type Config struct {
+	Store   Store
+	Runner  Runner
+	Fencer  Fencer
+	Members Members
+	// ActionTimeout bounds an action without an op timeout. Default 20s.
+	ActionTimeout time.Duration
+	// FenceTimeout bounds one fencing. Default: stonith-timeout (60s).
+	FenceTimeout time.Duration
+	// Recheck reruns the scheduler at least this often (failure-timeout
+	// expiry). Default 60s.
+	Recheck time.Duration
+	Clock   func() time.Time
+	Logger  *slog.Logger
+}
+
+// Controller is one DC term. Run it while this node leads.
+type Controller struct {
+	cfg   Config
+	log   *slog.Logger
+	kick  chan struct{}
+	clock func() time.Time
+}
+
+// New returns a controller.
+func New(cfg Config) *Controller {
+	if cfg.ActionTimeout <= 0 {
+		cfg.ActionTimeout = 20 * time.Second
+	}
+	if cfg.FenceTimeout <= 0 {
+		cfg.FenceTimeout = 60 * time.Second
+	}
+	if cfg.Recheck <= 0 {
+		cfg.Recheck = 60 * time.Second
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Controller{cfg: cfg, log: cfg.Logger, kick: make(chan struct{}, 1), clock: cfg.Clock}
+}
+
+// Kick asks for a new round soon (a membership change, an executor
+// report). It never blocks.
+func (c *Controller) Kick() {
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run runs rounds until ctx ends (this node stopped leading).
+func (c *Controller) Run(ctx context.Context) error {
+	changed, cancel := c.cfg.Store.Subscribe()
+	defer cancel()
+	recheck := time.NewTicker(c.cfg.Recheck)
+	defer recheck.Stop()
+	for {
+		more, err := c.round(ctx, changed)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil {
+			c.log.Warn("DC round failed; retrying", "err", err)
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(500 * time.Millisecond):
+			}
+			continue
+		}
+		if more {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-changed:
+		case <-c.kick:
+		case <-recheck.C:
+		}
+	}
+}
+
+// round does one pass. It returns more=true when it acted, so the caller
+// recomputes at once rather than waiting for the next change.
+func (c *Controller) round(ctx context.Context, changed <-chan struct{}) (bool, error) {
+	if err := c.syncNodeStates(ctx); err != nil {
+		return false, err
+	}
+	if n, err := c.probe(ctx); err != nil || n > 0 {
+		return n > 0, err
+	}
+	cur, _ := c.cfg.Store.Read()
+	tr, err := scheduler.Schedule(scheduler.Input{CIB: cur, Quorum: true, Now: c.clock()})
+	if err != nil {
+		return false, fmt.Errorf("schedule: %w", err)
+	}
+	if len(tr.Graph) == 0 {
+		return false, c.ensureMonitors(ctx, cur, tr)
+	}
+	c.log.Info("transition", "cib", tr.CIBVersion.String(), "actions", len(tr.Graph), "steps", fmt.Sprint(tr.Steps))
+	return true, c.execute(ctx, cur, tr)
+}
+
+// syncNodeStates writes what gossip says into the CIB's node states. A
+// node that leaves while expected up stays expected: the scheduler then
+// sees it as lost and fences it before recovering its resources.
+func (c *Controller) syncNodeStates(ctx context.Context) error {
+	cur, _ := c.cfg.Store.Read()
+	alive := c.cfg.Members.Alive()
+	var cmds []store.Command
+	for _, n := range cur.Config.Nodes {
+		ns := cur.Status.Nodes[n.Name]
+		up := alive[n.Name]
+		switch {
+		case up && (ns == nil || !ns.InCCM || !ns.Crmd || ns.Join != "member"):
+			// A node (re)joining starts with no history: its executor
+			// lost what it knew, so it is probed again.
+			if ns != nil && len(ns.Resources) > 0 && (!ns.Crmd || ns.Join != "member") {
+				cmds = append(cmds, &store.ClearNodeHistory{Node: n.Name})
+			}
+			cmds = append(cmds, &store.SetNodeState{Node: n.Name, InCCM: true, Crmd: true, Join: "member", Expected: "member"})
+		case !up && ns != nil && (ns.InCCM || ns.Crmd):
+			cmds = append(cmds, &store.SetNodeState{Node: n.Name, InCCM: false, Crmd: false, Join: "down", Expected: ns.Expected})
+		}
+	}
+	if len(cmds) == 0 {
+		return nil
+	}
+	b, err := store.NewBatch(cmds...)
+	if err != nil {
+		return err
+	}
+	_, err = c.cfg.Store.Apply(ctx, b)
+	return err
+}
+
+// probe runs a one-shot monitor of every primitive on every online node
+// that has no record of it, so the scheduler never assumes "stopped"
+// where a resource may in fact run. It returns how many it ran.
+func (c *Controller) probe(ctx context.Context) (int, error) {
+	cur, _ := c.cfg.Store.Read()
+	type job struct {
+		node string
+		p    cib.Primitive
+	}
+	var jobs []job
+	for _, n := range cur.Config.Nodes {
+		ns := cur.Status.Nodes[n.Name]
+		if ns == nil || !ns.InCCM || !ns.Crmd || ns.Join != "member" {
+			continue
+		}
+		for _, p := range cur.Config.Primitives() {
+			if p.Class == "stonith" {
+				continue
+			}
+			if h := ns.Resources[p.ID]; h == nil || len(h.Ops) == 0 {
+				jobs = append(jobs, job{n.Name, *p})
+			}
+		}
+	}
+	if len(jobs) == 0 {
+		return 0, nil
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	errs := make(chan error, len(jobs))
+	for _, j := range jobs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(j job) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			a := resources.Action{Primitive: j.p, Op: "monitor", Timeout: opTimeout(j.p, "monitor", 0, c.cfg.ActionTimeout)}
+			errs <- c.run(ctx, j.node, a)
+		}(j)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			return len(jobs), err
+		}
+	}
+	return len(jobs), nil
+}
+
+// run executes one resource action and records its result.
+func (c *Controller) run(ctx context.Context, node string, a resources.Action) error {
+	rec, err := c.cfg.Runner.Execute(ctx, node, a)
+	if err != nil {
+		return fmt.Errorf("%s %s on %s: %w", a.Op, a.Primitive.ID, node, err)
+	}
+	return c.record(ctx, node, a, rec)
+}
+
+// recur starts a recurring monitor and records its first result.
+func (c *Controller) recur(ctx context.Context, node string, a resources.Action) error {
+	rec, err := c.cfg.Runner.Recur(ctx, node, a)
+	if err != nil {
+		return fmt.Errorf("monitor %s every %v on %s: %w", a.Primitive.ID, a.Interval, node, err)
+	}
+	return c.record(ctx, node, a, rec)
+}
+
+func (c *Controller) record(ctx context.Context, node string, a resources.Action, rec cib.OpRecord) error {
+	failed := rec.RC != 0 && !(a.Op == "monitor" && rec.RC == 7 && a.Interval == 0) && !(a.Op == "stop" && rec.RC == 7)
+	_, err := c.cfg.Store.Apply(ctx, &store.RecordOp{Node: node, Resource: a.Primitive.ID, Agent: a.Primitive.Agent(), Op: rec, Failed: failed})
+	if err != nil {
+		return fmt.Errorf("record %s on %s: %w", rec.ID, node, err)
+	}
+	if failed {
+		return fmt.Errorf("%s %s on %s failed: rc %d %s", a.Op, a.Primitive.ID, node, rec.RC, rec.Output)
+	}
+	return nil
+}
+
+// opTimeout is the op's own timeout, or def.
+func opTimeout(p cib.Primitive, op string, intervalMS int64, def time.Duration) time.Duration {
+	for _, o := range p.Ops {
+		if o.Name != op || o.Timeout == "" {
+			continue
+		}
+		iv, _ := cib.ParseDuration(o.Interval)
+		if op == "monitor" && iv.Milliseconds() != intervalMS && intervalMS != 0 {
+			continue
+		}
+		if d, err := cib.ParseDuration(o.Timeout); err == nil && d > 0 {
+			return d
+		}
+	}
+	return def
+}
+
+// ensureMonitors starts the recurring monitors of resources that run but
+// have no record of them (a node's executor restarted, or a new DC): the
+// executor replaces a monitor with the same key, so this is idempotent.
+func (c *Controller) ensureMonitors(ctx context.Context, cur *cib.CIB, tr *scheduler.Transition) error {
+	var names []string
+	for n := range cur.Status.Nodes {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, rs := range tr.Resources {
+		p := cur.Config.Primitive(rs.ID)
+		if p == nil || !rs.Managed {
+			continue
+		}
+		for _, node := range rs.Current {
+			ns := cur.Status.Nodes[node]
+			if ns == nil || ns.Resources[p.ID] == nil {
+				continue
+			}
+			for _, op := range p.Ops {
+				iv, err := cib.ParseDuration(op.Interval)
+				if op.Name != "monitor" || err != nil || iv <= 0 {
+					continue
+				}
+				key := fmt.Sprintf("%s_monitor_%d", p.ID, iv.Milliseconds())
+				if hasOp(ns.Resources[p.ID], key) {
+					continue
+				}
+				a := resources.Action{Primitive: *p, Op: "monitor", Interval: iv, Timeout: opTimeout(*p, "monitor", iv.Milliseconds(), c.cfg.ActionTimeout)}
+				if err := c.recur(ctx, node, a); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func hasOp(h *cib.ResourceHistory, id string) bool {
+	for _, op := range h.Ops {
+		if op.ID == id {
+			return true
+		}
+	}
+	return false
+}

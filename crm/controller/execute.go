@@ -1,0 +1,174 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"pacer/crm/cib"
+	"pacer/crm/scheduler"
+	"pacer/crm/store"
+	"pacer/resources"
+)
+
+// execute runs a transition's graph. Actions start as soon as every
+// predecessor has succeeded; independent ones run in parallel. A failure
+// or an abort (the configuration or membership changed) stops the start
+// of new actions; the running ones finish and are recorded, then the
+// caller computes a new transition from the new truth.
+func (c *Controller) execute(ctx context.Context, cur *cib.CIB, tr *scheduler.Transition) error {
+	type result struct {
+		id  int
+		err error
+	}
+	n := len(tr.Graph)
+	pending := make(map[int]int, n) // id -> unfinished predecessors
+	succs := make(map[int][]int, n)
+	byID := make(map[int]scheduler.GraphAction, n)
+	for _, ga := range tr.Graph {
+		byID[ga.ID] = ga
+		pending[ga.ID] = len(ga.After)
+		for _, p := range ga.After {
+			succs[p] = append(succs[p], ga.ID)
+		}
+	}
+	results := make(chan result, n)
+	var wg sync.WaitGroup
+	running := 0
+	start := func(id int) {
+		running++
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results <- result{id, c.do(ctx, cur, byID[id])}
+		}()
+	}
+	for _, ga := range tr.Graph {
+		if pending[ga.ID] == 0 {
+			start(ga.ID)
+		}
+	}
+	epoch := cur.Version
+	var firstErr error
+	aborted := false
+	for running > 0 {
+		r := <-results
+		running--
+		if r.err != nil {
+			c.log.Warn("action failed; the transition stops here", "action", describe(byID[r.id]), "err", r.err)
+			if firstErr == nil {
+				firstErr = r.err
+			}
+			continue
+		}
+		if firstErr != nil || aborted {
+			continue
+		}
+		if now, _ := c.cfg.Store.Read(); now.Version.Epoch != epoch.Epoch || now.Version.AdminEpoch != epoch.AdminEpoch || c.membershipChanged(now) {
+			c.log.Info("configuration or membership changed: finishing the running actions, then recomputing")
+			aborted = true
+			continue
+		}
+		for _, s := range succs[r.id] {
+			pending[s]--
+			if pending[s] == 0 {
+				start(s)
+			}
+		}
+	}
+	wg.Wait()
+	if firstErr != nil {
+		// A failed action is recorded in the CIB; the next transition
+		// reacts to it (recover, move, ban). Not an error of the round.
+		return nil
+	}
+	return nil
+}
+
+// membershipChanged reports whether gossip disagrees with the node states
+// the transition was computed from.
+func (c *Controller) membershipChanged(cur *cib.CIB) bool {
+	alive := c.cfg.Members.Alive()
+	for _, n := range cur.Config.Nodes {
+		ns := cur.Status.Nodes[n.Name]
+		up := ns != nil && ns.InCCM && ns.Crmd
+		if up != alive[n.Name] {
+			return true
+		}
+	}
+	return false
+}
+
+func describe(ga scheduler.GraphAction) string {
+	if ga.Kind == scheduler.StepFence {
+		return "fence " + ga.Node
+	}
+	if ga.IntervalMS > 0 {
+		return fmt.Sprintf("monitor %s every %dms on %s", ga.Resource, ga.IntervalMS, ga.Node)
+	}
+	return fmt.Sprintf("%s %s on %s", ga.Kind, ga.Resource, ga.Node)
+}
+
+// do runs one graph action and records its outcome.
+func (c *Controller) do(ctx context.Context, cur *cib.CIB, ga scheduler.GraphAction) error {
+	if ga.Kind == scheduler.StepFence {
+		return c.fence(ctx, ga.Node)
+	}
+	p := primitiveFor(cur, ga.Resource)
+	if p == nil {
+		return fmt.Errorf("%s: resource %s is not configured", describe(ga), ga.Resource)
+	}
+	iv := time.Duration(ga.IntervalMS) * time.Millisecond
+	a := resources.Action{Primitive: *p, Op: string(ga.Kind), Interval: iv, Timeout: opTimeout(*p, string(ga.Kind), ga.IntervalMS, c.cfg.ActionTimeout)}
+	c.log.Info("action", "do", describe(ga))
+	if ga.Kind == scheduler.StepMonitor {
+		return c.recur(ctx, ga.Node, a)
+	}
+	if ga.Kind == scheduler.StepStop {
+		// Recurring monitors go first, or they would report the stop as
+		// a failure.
+		for _, op := range p.Ops {
+			if d, err := cib.ParseDuration(op.Interval); op.Name == "monitor" && err == nil && d > 0 {
+				if err := c.cfg.Runner.Cancel(ctx, ga.Node, p.ID, "monitor", d); err != nil {
+					c.log.Warn("cancel monitor", "rsc", p.ID, "node", ga.Node, "err", err)
+				}
+			}
+		}
+	}
+	return c.run(ctx, ga.Node, a)
+}
+
+// primitiveFor finds the configuration of a resource id. A clone
+// instance ("web:1") runs as its primitive: anonymous clone copies are
+// recorded under the primitive's id on each node, as in Pacemaker.
+func primitiveFor(cur *cib.CIB, id string) *cib.Primitive {
+	if p := cur.Config.Primitive(id); p != nil {
+		q := *p
+		return &q
+	}
+	if i := strings.LastIndexByte(id, ':'); i > 0 {
+		if p := cur.Config.Primitive(id[:i]); p != nil {
+			q := *p
+			return &q
+		}
+	}
+	return nil
+}
+
+// fence powers a node off through the fencer and records it; only then
+// may its resources start elsewhere.
+func (c *Controller) fence(ctx context.Context, node string) error {
+	if c.cfg.Fencer == nil {
+		return fmt.Errorf("fence %s: no fencer is configured on this DC", node)
+	}
+	fctx, cancel := context.WithTimeout(ctx, c.cfg.FenceTimeout)
+	defer cancel()
+	c.log.Warn("fencing node", "target", node)
+	if err := c.cfg.Fencer.Fence(fctx, node); err != nil {
+		return fmt.Errorf("fence %s: %w", node, err)
+	}
+	_, err := c.cfg.Store.Apply(ctx, &store.RecordFence{Node: node, At: c.clock()})
+	return err
+}

@@ -1,0 +1,43 @@
+package store
+
+import (
+	"testing"
+	"time"
+
+	"pacer/crm/cib"
+)
+
+func TestStatusCommands(t *testing.T) {
+	agent := cib.AgentName{Class: "ocf", Provider: "pacemaker", Type: "Dummy"}
+	at := time.Unix(1700000000, 0)
+	x := apply(t, cib.New(),
+		&SetNodeState{Node: "n1", InCCM: true, Crmd: true, Join: "member", Expected: "member"},
+		&RecordOp{Node: "n1", Resource: "a", Agent: agent, Op: cib.OpRecord{ID: "a_last_0", Operation: "start", CallID: 1}},
+		&RecordOp{Node: "n1", Resource: "a", Agent: agent, Op: cib.OpRecord{ID: "a_monitor_10000", Operation: "monitor", IntervalMS: 10000, CallID: 2}},
+		&RecordOp{Node: "n1", Resource: "a", Agent: agent, Op: cib.OpRecord{ID: "a_monitor_10000", Operation: "monitor", IntervalMS: 10000, CallID: 3, RC: 7, LastRun: at}, Failed: true},
+		&RecordOp{Node: "n1", Resource: "a", Agent: agent, Op: cib.OpRecord{ID: "a_monitor_10000", Operation: "monitor", IntervalMS: 10000, CallID: 4, RC: 7, LastRun: at}, Failed: true},
+	)
+	ns := x.Status.Nodes["n1"]
+	if !ns.InCCM || ns.Join != "member" {
+		t.Errorf("node state %+v", ns)
+	}
+	h := ns.Resources["a"]
+	if len(h.Ops) != 2 || h.Ops[1].CallID != 4 || h.Type != "Dummy" {
+		t.Errorf("history %+v", h)
+	}
+	if got := ns.Attributes["fail-count-a#monitor_10000"]; got != "2" {
+		t.Errorf("fail count %q, want 2", got)
+	}
+	if x.Version.Epoch != 0 || x.Version.NumUpdates != 5 {
+		t.Errorf("status writes must bump num_updates only: %s", x.Version)
+	}
+	x = apply(t, x, &ClearFailures{Resource: "a"})
+	if len(x.Status.Nodes["n1"].Attributes) != 0 || len(x.Status.Nodes["n1"].Resources["a"].Ops) != 1 {
+		t.Errorf("cleanup left %+v %+v", x.Status.Nodes["n1"].Attributes, x.Status.Nodes["n1"].Resources["a"].Ops)
+	}
+	x = apply(t, x, &RecordFence{Node: "n1", At: at})
+	ns = x.Status.Nodes["n1"]
+	if ns.InCCM || ns.Join != "down" || ns.Resources != nil || ns.LastFenced == nil || !ns.LastFenced.Equal(at) {
+		t.Errorf("after fence %+v", ns)
+	}
+}

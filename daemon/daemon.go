@@ -18,6 +18,7 @@ import (
 	"pacer/crm/store"
 	"pacer/membership"
 	"pacer/pki"
+	"pacer/resources"
 )
 
 // Version is the pacer release; set at build time with -ldflags.
@@ -30,6 +31,7 @@ type Daemon struct {
 	tls   *tls.Config
 	ml    *membership.Membership
 	st    *store.Store
+	exec  *resources.Executor
 	clock func() time.Time
 
 	unixSrv, tcpSrv *http.Server
@@ -49,6 +51,8 @@ type Daemon struct {
 type Options struct {
 	Logger *slog.Logger
 	Clock  func() time.Time
+	// Agents resolves resource agents; nil takes pacerd's registry.
+	Agents resources.Resolver
 }
 
 // Start opens the store, joins gossip and serves the API. It returns once
@@ -105,6 +109,10 @@ func Start(cfg *Config, opt Options) (*Daemon, error) {
 		d.st.Close()
 		return nil, fmt.Errorf("start gossip: %w", err)
 	}
+	if opt.Agents == nil {
+		opt.Agents = defaultAgents(cfg)
+	}
+	d.exec = resources.New(resources.Config{Node: cfg.NodeName, Agents: opt.Agents, Clock: d.clock, Logger: d.log.With("sub", "exec")})
 	if err := d.serve(); err != nil {
 		d.ml.Shutdown()
 		d.st.Close()
@@ -112,6 +120,8 @@ func Start(cfg *Config, opt Options) (*Daemon, error) {
 	}
 	go d.joinLoop()
 	go d.leaderLoop()
+	go d.reportEvents()
+	go d.announceRestart()
 	d.log.Info("pacerd started", "version", Version, "cluster", cfg.ClusterName, "gossip", d.ml.Addr(), "raft", d.st.Addr(), "api", cfg.APIAddr, "socket", cfg.Socket)
 	return d, nil
 }
@@ -259,6 +269,7 @@ func (d *Daemon) Stop() error {
 			c.Close()
 		}
 		d.mu.Unlock()
+		d.exec.Close()
 		if err := d.ml.Shutdown(); err != nil {
 			errs = append(errs, err)
 		}

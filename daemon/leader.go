@@ -5,6 +5,7 @@ import (
 	"sort"
 	"time"
 
+	"pacer/crm/controller"
 	"pacer/crm/store"
 	"pacer/membership"
 )
@@ -18,6 +19,9 @@ func (d *Daemon) leaderLoop() {
 	events := d.ml.Events()
 	leaderCh, cancel := d.st.LeaderChanges()
 	defer cancel()
+	var ctrl *controller.Controller
+	stopCtrl := func() {}
+	defer func() { stopCtrl() }()
 	for {
 		// A new leader reconciles at once, so the CIB lists every node
 		// before the first user command can name one.
@@ -26,11 +30,23 @@ func (d *Daemon) leaderLoop() {
 			return
 		case ev := <-events:
 			d.track(ev)
+			if ctrl != nil {
+				ctrl.Kick()
+			}
 		case <-leaderCh:
 		case <-tick.C:
 		}
-		if d.st.IsLeader() {
+		leading := d.st.IsLeader()
+		if leading {
 			d.reconcile()
+		}
+		switch {
+		case leading && ctrl == nil:
+			ctrl, stopCtrl = d.startController()
+		case !leading && ctrl != nil:
+			d.log.Info("no longer the DC: controller stopped")
+			stopCtrl()
+			ctrl, stopCtrl = nil, func() {}
 		}
 	}
 }
@@ -50,6 +66,48 @@ func (d *Daemon) track(ev membership.Event) {
 		d.log.Info("node up", "peer", ev.Member.Name, "addr", ev.Member.Addr)
 	case membership.EventSuspect:
 		d.log.Info("node suspect", "peer", ev.Member.Name)
+	}
+}
+
+// startController makes this node the DC until the returned stop is called.
+func (d *Daemon) startController() (*controller.Controller, func()) {
+	c := controller.New(controller.Config{
+		Store:   d.st,
+		Runner:  runner{d},
+		Members: members{d},
+		Clock:   d.clock,
+		Logger:  d.log.With("sub", "dc"),
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.Run(ctx)
+	}()
+	d.log.Info("this node is the DC: controller started")
+	return c, func() { cancel(); <-done }
+}
+
+// announceRestart clears this node's resource history once a leader is
+// known: the executor starts empty, so the DC must probe afresh instead
+// of trusting records from before the restart.
+func (d *Daemon) announceRestart() {
+	for {
+		select {
+		case <-d.done:
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+		if id, _ := d.st.Leader(); id == "" {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := d.applyAnywhere(ctx, &store.ClearNodeHistory{Node: d.cfg.NodeName})
+		cancel()
+		if err == nil {
+			return
+		}
+		d.log.Debug("clear own history", "err", err)
 	}
 }
 

@@ -28,6 +28,9 @@ func (d *Daemon) routes() *http.ServeMux {
 	mux.HandleFunc("POST /v1/commands", d.handleCommand)
 	mux.HandleFunc("GET /v1/read-index", d.handleReadIndex)
 	mux.HandleFunc("GET /v1/watch", d.handleWatch)
+	mux.HandleFunc("POST /v1/exec", d.handleExec)
+	mux.HandleFunc("POST /v1/recur", d.handleRecur)
+	mux.HandleFunc("POST /v1/cancel", d.handleCancel)
 	mux.HandleFunc("GET /v1/members", d.handleMembers)
 	mux.HandleFunc("POST /v1/shutdown", d.handleShutdown)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -250,6 +253,11 @@ func (d *Daemon) leaderClient() (*api.Client, error) {
 	if addr == "" {
 		return nil, &api.Error{Code: api.CodeNotLeader, Message: fmt.Sprintf("leader %s has no known API address yet; retry", leaderID)}
 	}
+	return d.peerClient(addr), nil
+}
+
+// peerClient returns the kept-alive TLS client for a node's API address.
+func (d *Daemon) peerClient(addr string) *api.Client {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.peerClients == nil {
@@ -261,7 +269,7 @@ func (d *Daemon) leaderClient() (*api.Client, error) {
 		c.Forwarded = true
 		d.peerClients[addr] = c
 	}
-	return c, nil
+	return c
 }
 
 func (d *Daemon) handleMembers(w http.ResponseWriter, r *http.Request) {
@@ -345,9 +353,6 @@ func buildStatus(cluster, self, leader string, c *cib.CIB, idx uint64, members [
 	}
 	sort.Slice(resp.Nodes, func(i, j int) bool { return resp.Nodes[i].Name < resp.Nodes[j].Name })
 	resp.Resources = resourceStatus(c)
-	if len(resp.Resources) > 0 {
-		resp.Notes = append(resp.Notes, "resources are configured but not yet placed or started: this pacer build has no controller (scheduler+executor) running")
-	}
 	if leader == "" {
 		resp.Notes = append(resp.Notes, "no leader: this node sees no quorum; the configuration cannot be changed until a majority of voters is back")
 	}

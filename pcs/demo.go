@@ -181,10 +181,12 @@ func demoWatch(ctx context.Context, g *globals, cl *api.Client, nodes []*demoNod
 	cx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	st, err := cl.Status(cx)
 	cancel()
-	if err != nil {
-		return err
+	switch {
+	case err == nil:
+		PrintStatus(g.out, st)
+	case ctx.Err() == nil:
+		g.printf("Cannot read the status: %v\n", err)
 	}
-	PrintStatus(g.out, st)
 	<-ctx.Done()
 	return nil
 }

@@ -145,7 +145,14 @@ func (e *Executor) run(ctx context.Context, a Action, source string) (cib.OpReco
 	}
 	agent, err := e.cfg.Agents.Resolve(a.Primitive.Agent(), a.Primitive.Meta)
 	if err != nil {
-		return cib.OpRecord{}, fmt.Errorf("%s %s on %s: %w", a.Op, a.Primitive.ID, e.cfg.Node, err)
+		// As in Pacemaker, an agent this node does not have is a result
+		// (rc 5, not installed) that keeps the resource off this node,
+		// not an error of the executor.
+		now := e.cfg.Clock()
+		res := agents.Result{Code: agents.ErrNotInstalled, Status: agents.StatusNotInstalled, Reason: err.Error()}
+		rec := e.record(rs, a, res, now, now)
+		e.report(rs, a, rec, source, res.Reason)
+		return rec, nil
 	}
 	queued := e.cfg.Clock()
 	select {

@@ -2,6 +2,7 @@ package resources
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -248,6 +249,23 @@ func TestWatchReportsAtOnce(t *testing.T) {
 			t.Errorf("monitor reported the same failure again: %+v", evs)
 		}
 	})
+}
+
+type noAgents struct{}
+
+func (noAgents) Resolve(n cib.AgentName, _ map[string]string) (agents.Agent, error) {
+	return nil, fmt.Errorf("agent %s is not installed here", n)
+}
+
+// A missing agent is a result (rc 5), which keeps the resource off this
+// node, not an executor error.
+func TestMissingAgentIsNotInstalled(t *testing.T) {
+	e := New(Config{Agents: noAgents{}})
+	defer e.Close()
+	rec, err := e.Execute(context.Background(), Action{Primitive: prim("a"), Op: "monitor"})
+	if err != nil || rec.RC != int(agents.ErrNotInstalled) || rec.OpStatus != 7 {
+		t.Fatalf("probe with no agent: %+v %v", rec, err)
+	}
 }
 
 func TestProbe(t *testing.T) {

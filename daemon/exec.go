@@ -1,0 +1,157 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"pacer/api"
+	"pacer/crm/cib"
+	"pacer/crm/store"
+	"pacer/membership"
+	"pacer/resources"
+)
+
+// The executor's API: the DC runs actions on a node through these.
+
+func (d *Daemon) handleExec(w http.ResponseWriter, r *http.Request) {
+	var req api.ExecRequest
+	if err := decodeBody(r, &req); err != nil {
+		writeErr(w, err)
+		return
+	}
+	rec, err := d.exec.Execute(r.Context(), req.Action)
+	if err != nil {
+		writeErr(w, &api.Error{Code: api.CodeInvalid, Message: err.Error()})
+		return
+	}
+	writeJSON(w, rec)
+}
+
+func (d *Daemon) handleRecur(w http.ResponseWriter, r *http.Request) {
+	var req api.ExecRequest
+	if err := decodeBody(r, &req); err != nil {
+		writeErr(w, err)
+		return
+	}
+	rec, err := d.exec.Recur(r.Context(), req.Action)
+	if err != nil {
+		writeErr(w, &api.Error{Code: api.CodeInvalid, Message: err.Error()})
+		return
+	}
+	writeJSON(w, rec)
+}
+
+func (d *Daemon) handleCancel(w http.ResponseWriter, r *http.Request) {
+	var req api.CancelRequest
+	if err := decodeBody(r, &req); err != nil {
+		writeErr(w, err)
+		return
+	}
+	d.exec.Cancel(req.Resource, req.Op, time.Duration(req.IntervalMS)*time.Millisecond)
+	writeJSON(w, map[string]bool{"ok": true})
+}
+
+// runner is the DC's way to the executors: this node's directly, the
+// others' over the TLS API.
+type runner struct{ d *Daemon }
+
+func (r runner) client(node string) (*api.Client, error) {
+	addr := ""
+	for _, m := range r.d.ml.Members() {
+		if m.Name == node {
+			addr = m.APIAddr
+		}
+	}
+	if addr == "" {
+		return nil, fmt.Errorf("node %s: no API address known (not in gossip)", node)
+	}
+	return r.d.peerClient(addr), nil
+}
+
+func (r runner) Execute(ctx context.Context, node string, a resources.Action) (cib.OpRecord, error) {
+	if node == r.d.cfg.NodeName {
+		return r.d.exec.Execute(ctx, a)
+	}
+	c, err := r.client(node)
+	if err != nil {
+		return cib.OpRecord{}, err
+	}
+	return c.Execute(ctx, a)
+}
+
+func (r runner) Recur(ctx context.Context, node string, a resources.Action) (cib.OpRecord, error) {
+	if node == r.d.cfg.NodeName {
+		return r.d.exec.Recur(ctx, a)
+	}
+	c, err := r.client(node)
+	if err != nil {
+		return cib.OpRecord{}, err
+	}
+	return c.Recur(ctx, a)
+}
+
+func (r runner) Cancel(ctx context.Context, node, rsc, op string, interval time.Duration) error {
+	if node == r.d.cfg.NodeName {
+		r.d.exec.Cancel(rsc, op, interval)
+		return nil
+	}
+	c, err := r.client(node)
+	if err != nil {
+		return err
+	}
+	return c.Cancel(ctx, rsc, op, interval)
+}
+
+// members is gossip's view for the DC. A suspect node still counts as
+// alive: one missed probe is no reason to fence.
+type members struct{ d *Daemon }
+
+func (m members) Alive() map[string]bool {
+	out := map[string]bool{}
+	for _, mem := range m.d.ml.Members() {
+		if mem.Role == membership.RoleWitness {
+			continue
+		}
+		out[mem.Name] = mem.State == membership.StateAlive || mem.State == membership.StateSuspect
+	}
+	return out
+}
+
+// reportEvents writes what this node's executor reports (a recurring
+// monitor's change, a watch) into the CIB status; the write goes to the
+// leader like any other, and the DC reacts to the change.
+func (d *Daemon) reportEvents() {
+	for ev := range d.exec.Events() {
+		if ev.Source == "operation" {
+			continue // the DC ran it and records it itself
+		}
+		p := cib.Primitive{}
+		cur, _ := d.st.Read()
+		if q := cur.Config.Primitive(ev.Resource); q != nil {
+			p = *q
+		}
+		failed := ev.Record.RC != 0 && !(ev.Record.Operation == "monitor" && ev.Record.RC == 7 && ev.Record.IntervalMS == 0)
+		cmd := &store.RecordOp{Node: d.cfg.NodeName, Resource: ev.Resource, Agent: p.Agent(), Op: ev.Record, Failed: failed}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := d.applyAnywhere(ctx, cmd); err != nil {
+			d.log.Warn("could not record an executor event", "rsc", ev.Resource, "op", ev.Record.ID, "rc", ev.Record.RC, "err", err)
+		}
+		cancel()
+	}
+}
+
+// applyAnywhere applies a command on the leader, locally or forwarded.
+func (d *Daemon) applyAnywhere(ctx context.Context, cmd store.Command) error {
+	if d.st.IsLeader() {
+		_, err := d.st.Apply(ctx, cmd)
+		return err
+	}
+	env, err := store.Wrap(cmd)
+	if err != nil {
+		return err
+	}
+	_, err = d.forward(ctx, env)
+	return err
+}

@@ -26,7 +26,9 @@ type fakeAgent struct {
 	watch    chan agents.Event
 }
 
-func (f *fakeAgent) Name() cib.AgentName { return cib.AgentName{Class: "ocf", Provider: "test", Type: "Fake"} }
+func (f *fakeAgent) Name() cib.AgentName {
+	return cib.AgentName{Class: "ocf", Provider: "test", Type: "Fake"}
+}
 func (f *fakeAgent) MetaData(context.Context) (*agents.MetaData, error) {
 	return &agents.MetaData{}, nil
 }
@@ -52,9 +54,11 @@ func (f *fakeAgent) op(ctx context.Context, code func() agents.Code) agents.Resu
 
 func ok() agents.Code { return agents.OK }
 
-func (f *fakeAgent) Validate(ctx context.Context, r agents.Request) agents.Result { return f.op(ctx, ok) }
-func (f *fakeAgent) Start(ctx context.Context, r agents.Request) agents.Result    { return f.op(ctx, ok) }
-func (f *fakeAgent) Stop(ctx context.Context, r agents.Request) agents.Result     { return f.op(ctx, ok) }
+func (f *fakeAgent) Validate(ctx context.Context, r agents.Request) agents.Result {
+	return f.op(ctx, ok)
+}
+func (f *fakeAgent) Start(ctx context.Context, r agents.Request) agents.Result { return f.op(ctx, ok) }
+func (f *fakeAgent) Stop(ctx context.Context, r agents.Request) agents.Result  { return f.op(ctx, ok) }
 func (f *fakeAgent) Monitor(ctx context.Context, r agents.Request) agents.Result {
 	return f.op(ctx, func() agents.Code {
 		f.mu.Lock()

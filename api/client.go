@@ -148,6 +148,12 @@ func (c *Client) Watch(ctx context.Context) (<-chan WatchEvent, error) {
 	return out, nil
 }
 
+// DC returns what the DC is doing; any node answers (it asks the DC).
+func (c *Client) DC(ctx context.Context) (*DCState, error) {
+	var r DCState
+	return &r, c.Do(ctx, http.MethodGet, "/v1/dc", nil, &r)
+}
+
 // ReadIndex asks the leader for the index a consistent read must reach.
 func (c *Client) ReadIndex(ctx context.Context) (*ReadIndexResponse, error) {
 	var r ReadIndexResponse

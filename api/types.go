@@ -2,6 +2,7 @@ package api
 
 import (
 	"pacer/crm/cib"
+	"pacer/crm/controller"
 	"pacer/crm/store"
 )
 
@@ -9,13 +10,14 @@ import (
 // cluster, with the CIB version that view was read at.
 type StatusResponse struct {
 	ClusterName string           `json:"cluster_name"`
-	Node        string           `json:"node"`        // the node that answered
-	DC          string           `json:"dc"`          // the Raft leader, "" when none
-	Quorum      bool             `json:"quorum"`      // this node sees a leader
-	Version     cib.Version      `json:"cib_version"` // of the CIB read
-	Index       uint64           `json:"raft_index"`  // last applied Raft index
-	Nodes       []NodeStatus     `json:"nodes"`       // configured nodes, by name
-	Resources   []ResourceStatus `json:"resources"`   // every primitive, document order
+	Node        string           `json:"node"`                 // the node that answered
+	DC          string           `json:"dc"`                   // the Raft leader, "" when none
+	Quorum      bool             `json:"quorum"`               // this node sees a leader
+	Version     cib.Version      `json:"cib_version"`          // of the CIB read
+	Index       uint64           `json:"raft_index"`           // last applied Raft index
+	Nodes       []NodeStatus     `json:"nodes"`                // configured nodes, by name
+	Resources   []ResourceStatus `json:"resources"`            // every primitive, document order
+	Transition  *DCState         `json:"transition,omitempty"` // what the DC is doing, when known
 	Notes       []string         `json:"notes,omitempty"`
 }
 
@@ -65,6 +67,12 @@ type WatchEvent struct {
 	Node    string      `json:"node"`
 	Version cib.Version `json:"cib_version"`
 	Index   uint64      `json:"raft_index"`
+}
+
+// DCState is what the DC is doing (GET /v1/dc).
+type DCState struct {
+	DC string `json:"dc"`
+	controller.State
 }
 
 // CommandRequest is one typed CIB change.

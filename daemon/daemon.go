@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"pacer/api"
+	"pacer/crm/controller"
 	"pacer/crm/store"
 	"pacer/membership"
 	"pacer/pki"
@@ -38,6 +39,9 @@ type Daemon struct {
 	shutdown        chan string   // API-requested stops
 	done            chan struct{} // closed by Stop
 	stopOnce        sync.Once
+
+	ctrlMu sync.Mutex
+	ctrl   *controller.Controller // while this node is the DC
 
 	mu        sync.Mutex
 	goneSince map[string]time.Time // node -> when gossip last saw it leave

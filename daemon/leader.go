@@ -48,6 +48,9 @@ func (d *Daemon) leaderLoop() {
 			stopCtrl()
 			ctrl, stopCtrl = nil, func() {}
 		}
+		d.ctrlMu.Lock()
+		d.ctrl = ctrl
+		d.ctrlMu.Unlock()
 	}
 }
 

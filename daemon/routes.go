@@ -28,6 +28,7 @@ func (d *Daemon) routes() *http.ServeMux {
 	mux.HandleFunc("POST /v1/commands", d.handleCommand)
 	mux.HandleFunc("GET /v1/read-index", d.handleReadIndex)
 	mux.HandleFunc("GET /v1/watch", d.handleWatch)
+	mux.HandleFunc("GET /v1/dc", d.handleDC)
 	mux.HandleFunc("POST /v1/exec", d.handleExec)
 	mux.HandleFunc("POST /v1/recur", d.handleRecur)
 	mux.HandleFunc("POST /v1/cancel", d.handleCancel)
@@ -295,6 +296,10 @@ func (d *Daemon) handleStatus(w http.ResponseWriter, r *http.Request) {
 	leaderID, _ := d.st.Leader()
 	servers, _ := d.st.Servers()
 	st := buildStatus(d.cfg.ClusterName, d.cfg.NodeName, leaderID, c, idx, d.ml.Members(), servers)
+	st.Transition = d.dcState(r.Context())
+	for _, b := range stateBlocked(st.Transition) {
+		st.Notes = append(st.Notes, "blocked: "+b)
+	}
 	if stale != "" {
 		st.Notes = append(st.Notes, stale)
 	}
@@ -432,4 +437,59 @@ func runningOn(c *cib.CIB, id string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// handleDC reports the DC's state: directly on the DC, else asked of it.
+func (d *Daemon) handleDC(w http.ResponseWriter, r *http.Request) {
+	d.ctrlMu.Lock()
+	ctrl := d.ctrl
+	d.ctrlMu.Unlock()
+	if ctrl != nil {
+		writeJSON(w, api.DCState{DC: d.cfg.NodeName, State: ctrl.State()})
+		return
+	}
+	if r.Header.Get(api.HeaderForwarded) != "" {
+		writeErr(w, &api.Error{Code: api.CodeNotLeader, Message: fmt.Sprintf("%s is not the DC", d.cfg.NodeName)})
+		return
+	}
+	c, err := d.leaderClient()
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	st, err := c.DC(r.Context())
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	writeJSON(w, st)
+}
+
+// dcState is the DC's state, from the local controller or (briefly) from
+// the DC; nil when it cannot be had.
+func (d *Daemon) dcState(ctx context.Context) *api.DCState {
+	d.ctrlMu.Lock()
+	ctrl := d.ctrl
+	d.ctrlMu.Unlock()
+	if ctrl != nil {
+		return &api.DCState{DC: d.cfg.NodeName, State: ctrl.State()}
+	}
+	c, err := d.leaderClient()
+	if err != nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	st, err := c.DC(ctx)
+	if err != nil {
+		return nil
+	}
+	return st
+}
+
+func stateBlocked(s *api.DCState) []string {
+	if s == nil {
+		return nil
+	}
+	return s.Blocked
 }

@@ -33,7 +33,10 @@ func (g *globals) applyAll(cmds []store.Command) error {
 		cmd = b
 	}
 	return g.with(func(c *api.Client, cx context.Context) error {
-		_, err := c.Apply(cx, cmd)
+		r, err := c.Apply(cx, cmd)
+		if err == nil {
+			g.lastWrite = r
+		}
 		return err
 	})
 }

@@ -157,6 +157,7 @@ func resourceCmd(g *globals) *cobra.Command {
 		},
 	}
 	addJSON(status, g)
+	cmd.AddCommand(moveCmds(g)...)
 	cmd.AddCommand(create, del, update, meta, config, status, groupCmd(g),
 		enable("enable", "", "Let the cluster start resources (removes target-role)"),
 		enable("disable", "Stopped", "Stop resources and keep them stopped"),

@@ -22,8 +22,10 @@ type globals struct {
 	node   string
 	tlsDir string
 	json   bool
-	out    io.Writer
-	errOut io.Writer
+	// lastWrite is the answer to the last change this run made (--wait).
+	lastWrite *api.CommandResponse
+	out       io.Writer
+	errOut    io.Writer
 }
 
 // Main runs pcsctl with args and returns the process exit code.
@@ -91,6 +93,7 @@ func newRoot(g *globals) *cobra.Command {
 		clusterCmd(g), statusCmd(g), propertyCmd(g), nodeCmd(g), resourceCmd(g),
 		constraintCmd(g), cibCmd(g), demoCmd(g), daemonCmd(),
 	)
+	addWait(g, root)
 	return root
 }
 

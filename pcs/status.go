@@ -72,6 +72,16 @@ func PrintStatus(w io.Writer, st *api.StatusResponse) {
 		fmt.Fprintf(w, "  * Current DC: NONE - partition WITHOUT quorum\n")
 	}
 	fmt.Fprintf(w, "  * CIB version %s (raft index %d), as seen by %s\n", st.Version, st.Index, st.Node)
+	if t := st.Transition; t != nil {
+		switch {
+		case len(t.Pending) > 0:
+			fmt.Fprintf(w, "  * Transition: %d action(s) running: %s\n", len(t.Pending), strings.Join(t.Pending, ", "))
+		case t.LastError != "":
+			fmt.Fprintf(w, "  * Transition: failed: %s\n", t.LastError)
+		case t.Idle:
+			fmt.Fprintf(w, "  * Transition: idle (everything is where it should be)\n")
+		}
+	}
 	fmt.Fprintf(w, "  * %d nodes configured\n", len(st.Nodes))
 	fmt.Fprintf(w, "  * %d resource instances configured\n", len(st.Resources))
 	fmt.Fprintf(w, "\nNode List:\n")

@@ -64,6 +64,37 @@ type Controller struct {
 	log   *slog.Logger
 	kick  chan struct{}
 	clock func() time.Time
+
+	mu    sync.Mutex
+	state State
+}
+
+// State says what the DC is doing, for 'pcsctl ... --wait' and status.
+type State struct {
+	// Idle: the last round found nothing to do for the CIB at Version.
+	Idle    bool        `json:"idle"`
+	Version cib.Version `json:"cib_version"`
+	// Pending lists the actions of the transition being run.
+	Pending []string `json:"pending,omitempty"`
+	// Blocked lists what the scheduler wants but cannot do, and why.
+	Blocked []string `json:"blocked,omitempty"`
+	// LastError is the last round's failure, if any.
+	LastError string    `json:"last_error,omitempty"`
+	Since     time.Time `json:"since"`
+}
+
+// State returns the DC's current state.
+func (c *Controller) State() State {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state
+}
+
+func (c *Controller) setState(s State) {
+	s.Since = c.clock()
+	c.mu.Lock()
+	c.state = s
+	c.mu.Unlock()
 }
 
 // New returns a controller.
@@ -140,11 +171,29 @@ func (c *Controller) round(ctx context.Context, changed <-chan struct{}) (bool, 
 	cur, _ := c.cfg.Store.Read()
 	tr, err := scheduler.Schedule(scheduler.Input{CIB: cur, Quorum: true, Now: c.clock()})
 	if err != nil {
+		c.setState(State{Version: cur.Version, LastError: err.Error()})
 		return false, fmt.Errorf("schedule: %w", err)
 	}
-	if len(tr.Graph) == 0 {
-		return false, c.ensureMonitors(ctx, cur, tr)
+	var blocked []string
+	for _, a := range tr.Actions {
+		if a.Blocked {
+			blocked = append(blocked, fmt.Sprintf("%s %s: %s", a.Kind, a.Resource, a.Reason))
+		}
 	}
+	if len(tr.Graph) == 0 {
+		err := c.ensureMonitors(ctx, cur, tr)
+		st := State{Idle: err == nil, Version: cur.Version, Blocked: blocked}
+		if err != nil {
+			st.LastError = err.Error()
+		}
+		c.setState(st)
+		return false, err
+	}
+	var pending []string
+	for _, ga := range tr.Graph {
+		pending = append(pending, describe(ga))
+	}
+	c.setState(State{Version: cur.Version, Pending: pending, Blocked: blocked})
 	c.log.Info("transition", "cib", tr.CIBVersion.String(), "actions", len(tr.Graph), "steps", fmt.Sprint(tr.Steps))
 	return true, c.execute(ctx, cur, tr)
 }

@@ -134,6 +134,26 @@ func (c *RemoveConstraint) Apply(x *cib.CIB) error {
 	return nil
 }
 
+func init() { register(func() Command { return &RemoveConstraintsMatching{} }) }
+
+// RemoveConstraintsMatching removes every location constraint whose id
+// starts with Prefix: 'resource clear' removes the cli-prefer-/cli-ban-
+// constraints of 'resource move' and 'ban'. Removing none is no error.
+type RemoveConstraintsMatching struct {
+	Prefix string `json:"prefix"`
+}
+
+func (*RemoveConstraintsMatching) Kind() string     { return "constraint.remove-prefix" }
+func (*RemoveConstraintsMatching) Section() Section { return SectionConfig }
+func (c *RemoveConstraintsMatching) Apply(x *cib.CIB) error {
+	if c.Prefix == "" {
+		return errorf(ErrInvalid, "an empty prefix would remove every location constraint")
+	}
+	cs := &x.Config.Constraints
+	cs.Locations = filter(cs.Locations, func(l cib.Location) bool { return !strings.HasPrefix(l.ID, c.Prefix) })
+	return nil
+}
+
 // ReplaceConfig swaps the whole configuration section (cib import). The
 // status section is kept.
 type ReplaceConfig struct {

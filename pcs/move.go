@@ -1,0 +1,137 @@
+package pcs
+
+import (
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"pacer/crm/cib"
+	"pacer/crm/store"
+)
+
+// Constraints made by move and ban carry crm_resource's id prefixes, so
+// 'resource clear' (and Pacemaker tools) know them as temporary.
+const (
+	preferPrefix = "cli-prefer-"
+	banPrefix    = "cli-ban-"
+)
+
+func moveCmds(g *globals) []*cobra.Command {
+	move := &cobra.Command{
+		Use:   "move RESOURCE [NODE]",
+		Short: "Move a resource to NODE (or away from where it runs); adds a cli-prefer/cli-ban constraint that 'resource clear' removes",
+		Args:  cobra.RangeArgs(1, 2),
+		RunE: func(c *cobra.Command, args []string) error {
+			rsc := args[0]
+			if len(args) == 2 {
+				return g.applyAll([]store.Command{
+					&store.RemoveConstraintsMatching{Prefix: preferPrefix + rsc},
+					&store.AddConstraint{Location: &cib.Location{ID: preferPrefix + rsc, Resource: rsc, Node: args[1], Score: "INFINITY"}},
+				})
+			}
+			node, err := g.runningOn(rsc)
+			if err != nil {
+				return err
+			}
+			if err := g.applyAll([]store.Command{&store.AddConstraint{Location: &cib.Location{ID: banPrefix + rsc + "-on-" + node, Resource: rsc, Node: node, Score: "-INFINITY"}}}); err != nil {
+				return err
+			}
+			g.printf("%s is banned from %s, where it ran; 'pcsctl resource clear %s' lets it back\n", rsc, node, rsc)
+			return nil
+		},
+	}
+	ban := &cobra.Command{
+		Use:   "ban RESOURCE [NODE]",
+		Short: "Keep a resource off NODE (default: where it runs now) until 'resource clear'",
+		Args:  cobra.RangeArgs(1, 2),
+		RunE: func(c *cobra.Command, args []string) error {
+			rsc := args[0]
+			node := ""
+			if len(args) == 2 {
+				node = args[1]
+			} else {
+				var err error
+				if node, err = g.runningOn(rsc); err != nil {
+					return err
+				}
+			}
+			return g.applyAll([]store.Command{&store.AddConstraint{Location: &cib.Location{ID: banPrefix + rsc + "-on-" + node, Resource: rsc, Node: node, Score: "-INFINITY"}}})
+		},
+	}
+	clear := &cobra.Command{
+		Use:   "clear RESOURCE",
+		Short: "Remove the constraints 'resource move' and 'resource ban' added",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			rsc := args[0]
+			return g.applyAll([]store.Command{
+				&store.RemoveConstraintsMatching{Prefix: preferPrefix + rsc},
+				&store.RemoveConstraintsMatching{Prefix: banPrefix + rsc + "-on-"},
+			})
+		},
+	}
+	var node string
+	cleanup := &cobra.Command{
+		Use:   "cleanup [RESOURCE] [--node NODE]",
+		Short: "Forget failures (fail counts, failed operations) so the cluster tries again",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			rsc := ""
+			if len(args) == 1 {
+				rsc = args[0]
+			}
+			if err := g.applyAll([]store.Command{&store.ClearFailures{Resource: rsc, Node: node}}); err != nil {
+				return err
+			}
+			what := "all resources"
+			if rsc != "" {
+				what = rsc
+			}
+			where := "every node"
+			if node != "" {
+				where = node
+			}
+			g.printf("Cleaned up %s on %s\n", what, where)
+			return nil
+		},
+	}
+	cleanup.Flags().StringVar(&node, "node", "", "only on this node")
+	return []*cobra.Command{move, ban, clear, cleanup}
+}
+
+// runningOn returns the one node a resource (or a group's first member)
+// runs on, or an error saying how to name the node.
+func (g *globals) runningOn(rsc string) (string, error) {
+	st, err := g.status()
+	if err != nil {
+		return "", err
+	}
+	var nodes []string
+	found := false
+	for _, r := range st.Resources {
+		if r.ID == rsc || r.Group == rsc || r.Clone == rsc {
+			found = true
+			if r.Node != "" && !contains(nodes, r.Node) {
+				nodes = append(nodes, r.Node)
+			}
+		}
+	}
+	switch {
+	case !found:
+		return "", usage("resource %q does not exist", rsc)
+	case len(nodes) == 0:
+		return "", usage("%s is not running anywhere: name the node", rsc)
+	case len(nodes) > 1:
+		return "", usage("%s runs on %s: name the node", rsc, strings.Join(nodes, ", "))
+	}
+	return nodes[0], nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

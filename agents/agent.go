@@ -80,8 +80,10 @@ type Actioner interface {
 // push a change the moment it happens.
 //
 // Watch starts observing the resource described by req and returns a
-// channel of events. The first event is not sent for the initial state:
-// events report changes. The channel is closed when ctx is done or when
+// channel of events. Events report changes: the caller watches a resource
+// it believes to be running, so a resource found not running when the
+// watch is in place is reported at once, and one that runs is not
+// reported until it changes. The channel is closed when ctx is done or when
 // the agent can no longer observe (for example the D-Bus connection to
 // systemd was lost); the caller then falls back to its recurring monitor
 // and may call Watch again. Events are hints: the executor should record

@@ -27,13 +27,15 @@ var Version = "0.1.0-dev"
 
 // Daemon is one running pacerd.
 type Daemon struct {
-	cfg   *Config
-	log   *slog.Logger
-	tls   *tls.Config
-	ml    *membership.Membership
-	st    *store.Store
-	exec  *resources.Executor
-	clock func() time.Time
+	cfg  *Config
+	log  *slog.Logger
+	tls  *tls.Config
+	ml   *membership.Membership
+	st   *store.Store
+	exec *resources.Executor
+	// closeAgents releases the agent backends (D-Bus, netlink sockets).
+	closeAgents func()
+	clock       func() time.Time
 
 	unixSrv, tcpSrv *http.Server
 	shutdown        chan string   // API-requested stops
@@ -114,7 +116,9 @@ func Start(cfg *Config, opt Options) (*Daemon, error) {
 		return nil, fmt.Errorf("start gossip: %w", err)
 	}
 	if opt.Agents == nil {
-		opt.Agents = defaultAgents(cfg)
+		set := defaultAgents(cfg, d)
+		d.closeAgents = set.Close
+		opt.Agents = set
 	}
 	d.exec = resources.New(resources.Config{Node: cfg.NodeName, Agents: opt.Agents, Clock: d.clock, Logger: d.log.With("sub", "exec")})
 	if err := d.serve(); err != nil {
@@ -274,6 +278,9 @@ func (d *Daemon) Stop() error {
 		}
 		d.mu.Unlock()
 		d.exec.Close()
+		if d.closeAgents != nil {
+			d.closeAgents()
+		}
 		if err := d.ml.Shutdown(); err != nil {
 			errs = append(errs, err)
 		}

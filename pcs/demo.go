@@ -149,9 +149,9 @@ func createDemoResources(ctx context.Context, cl *api.Client) error {
 	cmds := []store.Command{
 		&store.SetProperty{Name: "cluster-name", Value: "demo"},
 		&store.SetProperty{Name: "stonith-enabled", Value: "false"},
-		&store.CreateResource{Group: "web", Primitive: cib.Primitive{ID: "web-ip", Class: "ocf", Provider: "pacemaker", Type: "Dummy", Ops: []cib.Op{{Name: "monitor", Interval: "10s", Timeout: "20s"}}}},
-		&store.CreateResource{Group: "web", Primitive: cib.Primitive{ID: "web-server", Class: "ocf", Provider: "pacemaker", Type: "Dummy", Ops: []cib.Op{{Name: "monitor", Interval: "10s", Timeout: "20s"}}}},
-		&store.CreateResource{Primitive: cib.Primitive{ID: "db", Class: "ocf", Provider: "pacemaker", Type: "Dummy", Ops: []cib.Op{{Name: "monitor", Interval: "30s"}}}},
+		&store.CreateResource{Group: "web", Primitive: demoDummy("web-ip", "10s")},
+		&store.CreateResource{Group: "web", Primitive: demoDummy("web-server", "10s")},
+		&store.CreateResource{Primitive: demoDummy("db", "30s")},
 		&store.AddConstraint{Order: &cib.Order{First: "db", Then: "web"}},
 	}
 	for _, c := range cmds {
@@ -167,6 +167,16 @@ func createDemoResources(ctx context.Context, cl *api.Client) error {
 		}
 	}
 	return nil
+}
+
+// demoDummy is a dummy resource that runs pacer's native Dummy agent:
+// its state file lives in the node's data directory, so the demo's nodes,
+// which share one host, each have their own (the OCF script keeps one
+// file per host).
+func demoDummy(id, interval string) cib.Primitive {
+	return cib.Primitive{ID: id, Class: "ocf", Provider: "pacemaker", Type: "Dummy",
+		Meta: map[string]string{"agent-implementation": "native"},
+		Ops:  []cib.Op{{Name: "monitor", Interval: interval, Timeout: "20s"}}}
 }
 
 // demoWatch shows the status until ctx ends: redrawn on every change on

@@ -58,11 +58,12 @@ var MetaAttributes = optionTable(
 	Option{"priority", KindInt, "0", nil, "Resources with higher priority are placed first."},
 	Option{"is-managed", KindBool, "true", nil, "false: never start, stop or recover it."},
 	Option{"clone-max", KindInt, "", nil, "Copies of a clone (default: number of nodes)."},
-	Option{"clone-node-max", KindInt, "1", nil, "Copies of a clone on one node."},
+	Option{"clone-node-max", KindInt, "1", nil, "Copies of a clone on one node (anonymous clones: at most 1)."},
 	Option{"interleave", KindBool, "false", nil, "Informational for anonymous clones."},
 	Option{"ordered", KindBool, "false", nil, "Informational for anonymous clones."},
 	Option{"globally-unique", KindBool, "false", nil, "Only false (anonymous clones) is supported."},
 	Option{"description", KindString, "", nil, "Free text."},
+	Option{"agent-implementation", KindEnum, "", []string{"native", "script"}, "Where pacer has both, run its native agent or the OCF script (default: native IPaddr2; Dummy's script when installed)."},
 )
 
 // OpOnFail are the on-fail values of an operation.

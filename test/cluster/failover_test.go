@@ -1,0 +1,99 @@
+package cluster_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"pacer/test/testbed"
+)
+
+// activeOn lists the nodes whose native Dummy state file for rsc exists:
+// the resource itself, read from disk, not from what pacer reports.
+func activeOn(c *testbed.Cluster, rsc string) []string {
+	var on []string
+	for _, n := range c.Nodes {
+		if _, err := os.Stat(filepath.Join(n.Dir, "data", "dummy", "Dummy-"+rsc+".state")); err == nil {
+			on = append(on, n.Name)
+		}
+	}
+	return on
+}
+
+// The controller places a group, moves it on standby, and recovers it
+// when its node dies (fencing disabled: a killed pacerd's dummy resources
+// die with it, so the test removes their state files as a crash would).
+func TestControllerPlacesMovesAndRecovers(t *testing.T) {
+	c, _ := startCluster(t, 3, "")
+	n := c.Nodes[0]
+	run := func(args ...string) string {
+		t.Helper()
+		out, errOut, code := c.Pcsctl(n, args...)
+		if code != 0 {
+			t.Fatalf("pcsctl %s: exit %d: %s", strings.Join(args, " "), code, errOut)
+		}
+		return out
+	}
+	run("property", "set", "stonith-enabled=false")
+	for _, id := range []string{"ip", "app"} {
+		run("resource", "create", id, "ocf:pacemaker:Dummy", "meta", "agent-implementation=native", "op", "monitor", "interval=1s", "--group", "web", "--wait=30s")
+	}
+	first := activeOn(c, "ip")
+	if len(first) != 1 || strings.Join(activeOn(c, "app"), ",") != first[0] {
+		t.Fatalf("after create: ip on %v, app on %v; want both on one node", first, activeOn(c, "app"))
+	}
+	if out := run("resource", "status", "web"); !strings.Contains(out, "ip\t(ocf:pacemaker:Dummy):\t Started "+first[0]) {
+		t.Errorf("resource status disagrees with the state files (%s):\n%s", first[0], out)
+	}
+
+	run("node", "standby", first[0], "--wait=30s")
+	second := activeOn(c, "ip")
+	if len(second) != 1 || second[0] == first[0] || strings.Join(activeOn(c, "app"), ",") != second[0] {
+		t.Fatalf("after standby of %s: ip on %v, app on %v", first[0], second, activeOn(c, "app"))
+	}
+	run("node", "unstandby", first[0], "--wait=30s")
+	if got := activeOn(c, "ip"); len(got) != 1 || got[0] != second[0] {
+		t.Errorf("after unstandby the group moved again (%v); it should stay on %s", got, second[0])
+	}
+
+	// A monitor notices a resource that vanished and recovers it in place.
+	os.Remove(filepath.Join(c.Node(second[0]).Dir, "data", "dummy", "Dummy-app.state"))
+	deadline := time.Now().Add(20 * time.Second)
+	for strings.Join(activeOn(c, "app"), ",") != second[0] {
+		if time.Now().After(deadline) {
+			t.Fatalf("app was not recovered on %s: %v", second[0], activeOn(c, "app"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if out := run("status"); !strings.Contains(out, "app\t(ocf:pacemaker:Dummy):\t Started "+second[0]) {
+		t.Errorf("status after recovery:\n%s", out)
+	}
+
+	// The group's node dies: everything it ran dies with it.
+	victim := c.Node(second[0])
+	victim.Kill()
+	for _, rsc := range []string{"ip", "app"} {
+		os.Remove(filepath.Join(victim.Dir, "data", "dummy", "Dummy-"+rsc+".state"))
+	}
+	var survivor *testbed.Node
+	for _, nd := range c.Nodes {
+		if nd != victim {
+			survivor = nd
+			break
+		}
+	}
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		ip, app := activeOn(c, "ip"), activeOn(c, "app")
+		if len(ip) == 1 && ip[0] != victim.Name && strings.Join(app, ",") == ip[0] {
+			break
+		}
+		if time.Now().After(deadline) {
+			out, _, _ := c.Pcsctl(survivor, "status")
+			t.Fatalf("group not recovered after %s died: ip %v app %v\n%s", victim.Name, ip, app, out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

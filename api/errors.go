@@ -16,6 +16,7 @@ const (
 	CodeExists      = "exists"       // it already exists
 	CodeNotLeader   = "not_leader"   // forwarding to the leader failed
 	CodeNoLeader    = "no_leader"    // no quorum or election in progress: retry
+	CodeUncertain   = "uncertain"    // leadership moved mid-write: it may have been applied; read, then retry
 	CodeUnavailable = "unavailable"  // the node cannot serve this now
 	CodeBadRequest  = "bad_request"  // malformed JSON or path
 	CodeInternal    = "internal"     // a bug or an I/O failure; see the node's log
@@ -41,7 +42,7 @@ func (e *Error) Status() int {
 		return http.StatusNotFound
 	case CodeExists:
 		return http.StatusConflict
-	case CodeNotLeader, CodeNoLeader, CodeUnavailable:
+	case CodeNotLeader, CodeNoLeader, CodeUnavailable, CodeUncertain:
 		return http.StatusServiceUnavailable
 	case CodeForbidden:
 		return http.StatusForbidden
@@ -59,6 +60,8 @@ func FromError(err error) *Error {
 	switch {
 	case errors.As(err, &ve):
 		return &Error{Code: CodeInvalid, Message: fmt.Sprintf("the change was refused: %d problem(s); nothing was written", len(ve.Problems)), Problems: ve.Problems}
+	case errors.Is(err, store.ErrMaybeApplied):
+		return &Error{Code: CodeUncertain, Message: err.Error() + "; check with 'pcsctl status' or 'cib export' before repeating it"}
 	case errors.Is(err, store.ErrNotFound):
 		return &Error{Code: CodeNotFound, Message: err.Error()}
 	case errors.Is(err, store.ErrExists):

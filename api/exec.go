@@ -3,8 +3,10 @@ package api
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"time"
 
+	"pacer/agents"
 	"pacer/crm/cib"
 	"pacer/resources"
 )
@@ -37,4 +39,25 @@ func (c *Client) Recur(ctx context.Context, a resources.Action) (cib.OpRecord, e
 // Cancel stops a recurring operation on the node.
 func (c *Client) Cancel(ctx context.Context, rsc, op string, interval time.Duration) error {
 	return c.Do(ctx, http.MethodPost, "/v1/cancel", CancelRequest{Resource: rsc, Op: op, IntervalMS: interval.Milliseconds()}, nil)
+}
+
+// AgentsResponse lists the agents a node has (GET /v1/agents).
+type AgentsResponse struct {
+	Node   string          `json:"node"`
+	Agents []cib.AgentName `json:"agents"`
+}
+
+// Agents lists the node's agents of a class ("" for all) and provider.
+func (c *Client) Agents(ctx context.Context, class, provider string) (*AgentsResponse, error) {
+	var r AgentsResponse
+	q := url.Values{}
+	q.Set("class", class)
+	q.Set("provider", provider)
+	return &r, c.Do(ctx, http.MethodGet, "/v1/agents?"+q.Encode(), nil, &r)
+}
+
+// Describe returns an agent's meta-data as the node's agent reports it.
+func (c *Client) Describe(ctx context.Context, agent cib.AgentName) (*agents.MetaData, error) {
+	var r agents.MetaData
+	return &r, c.Do(ctx, http.MethodGet, "/v1/agents/describe?agent="+url.QueryEscape(agent.String()), nil, &r)
 }

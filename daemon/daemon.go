@@ -33,6 +33,8 @@ type Daemon struct {
 	ml   *membership.Membership
 	st   *store.Store
 	exec *resources.Executor
+	// agents is the registry behind the executor (listing, meta-data).
+	agents agentRegistry
 	// closeAgents releases the agent backends (D-Bus, netlink sockets).
 	closeAgents func()
 	clock       func() time.Time
@@ -119,6 +121,9 @@ func Start(cfg *Config, opt Options) (*Daemon, error) {
 		set := defaultAgents(cfg, d)
 		d.closeAgents = set.Close
 		opt.Agents = set
+	}
+	if reg, ok := opt.Agents.(agentRegistry); ok {
+		d.agents = reg
 	}
 	d.exec = resources.New(resources.Config{Node: cfg.NodeName, Agents: opt.Agents, Clock: d.clock, Logger: d.log.With("sub", "exec")})
 	if err := d.serve(); err != nil {

@@ -155,3 +155,46 @@ func (d *Daemon) applyAnywhere(ctx context.Context, cmd store.Command) error {
 	_, err = d.forward(ctx, env)
 	return err
 }
+
+// agentRegistry is what the agents endpoints need of the registry.
+type agentRegistry interface {
+	resources.Resolver
+	List(ctx context.Context, class, provider string) ([]cib.AgentName, error)
+}
+
+func (d *Daemon) handleAgents(w http.ResponseWriter, r *http.Request) {
+	if d.agents == nil {
+		writeErr(w, &api.Error{Code: api.CodeUnavailable, Message: "this node has no agent registry"})
+		return
+	}
+	q := r.URL.Query()
+	list, err := d.agents.List(r.Context(), q.Get("class"), q.Get("provider"))
+	if err != nil {
+		writeErr(w, &api.Error{Code: api.CodeInternal, Message: err.Error()})
+		return
+	}
+	writeJSON(w, api.AgentsResponse{Node: d.cfg.NodeName, Agents: list})
+}
+
+func (d *Daemon) handleDescribe(w http.ResponseWriter, r *http.Request) {
+	if d.agents == nil {
+		writeErr(w, &api.Error{Code: api.CodeUnavailable, Message: "this node has no agent registry"})
+		return
+	}
+	name, err := cib.ParseAgent(r.URL.Query().Get("agent"), nil)
+	if err != nil {
+		writeErr(w, &api.Error{Code: api.CodeInvalid, Message: err.Error()})
+		return
+	}
+	agent, err := d.agents.Resolve(name, nil)
+	if err != nil {
+		writeErr(w, &api.Error{Code: api.CodeNotFound, Message: err.Error()})
+		return
+	}
+	md, err := agent.MetaData(r.Context())
+	if err != nil {
+		writeErr(w, &api.Error{Code: api.CodeNotFound, Message: fmt.Sprintf("%s on %s: %v", name, d.cfg.NodeName, err)})
+		return
+	}
+	writeJSON(w, md)
+}

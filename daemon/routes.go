@@ -30,6 +30,8 @@ func (d *Daemon) routes() *http.ServeMux {
 	mux.HandleFunc("GET /v1/watch", d.handleWatch)
 	mux.HandleFunc("GET /v1/dc", d.handleDC)
 	mux.HandleFunc("POST /v1/exec", d.handleExec)
+	mux.HandleFunc("GET /v1/agents", d.handleAgents)
+	mux.HandleFunc("GET /v1/agents/describe", d.handleDescribe)
 	mux.HandleFunc("POST /v1/recur", d.handleRecur)
 	mux.HandleFunc("POST /v1/cancel", d.handleCancel)
 	mux.HandleFunc("GET /v1/members", d.handleMembers)
@@ -146,10 +148,25 @@ func (d *Daemon) leaderCIB(ctx context.Context) (*cib.CIB, uint64, error) {
 	return r.CIB, r.Index, nil
 }
 
-// readIndex gets the leader's read index, locally or over the API.
+// readIndex gets the leader's read index, locally or over the API,
+// riding out an election for up to two seconds.
 func (d *Daemon) readIndex(ctx context.Context) (uint64, error) {
-	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
+	for {
+		idx, err := d.readIndexOnce(ctx)
+		if err == nil || !retryable(err) {
+			return idx, err
+		}
+		select {
+		case <-ctx.Done():
+			return 0, err
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func (d *Daemon) readIndexOnce(ctx context.Context) (uint64, error) {
 	if d.st.IsLeader() {
 		return d.st.ReadIndex(ctx)
 	}
@@ -199,20 +216,7 @@ func (d *Daemon) handleCommand(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
 	defer cancel()
-	if d.st.IsLeader() {
-		res, err := d.st.Apply(ctx, cmd)
-		if err != nil {
-			writeErr(w, err)
-			return
-		}
-		writeJSON(w, api.CommandResponse{Version: res.Version, Index: res.Index, Leader: d.cfg.NodeName})
-		return
-	}
-	if r.Header.Get(api.HeaderForwarded) != "" {
-		writeErr(w, &api.Error{Code: api.CodeNotLeader, Message: fmt.Sprintf("%s is not the leader any more; retry", d.cfg.NodeName)})
-		return
-	}
-	resp, err := d.forward(ctx, env)
+	resp, err := d.applyRetrying(ctx, env, cmd, r.Header.Get(api.HeaderForwarded) != "")
 	if err != nil {
 		writeErr(w, err)
 		return
@@ -220,6 +224,51 @@ func (d *Daemon) handleCommand(w http.ResponseWriter, r *http.Request) {
 	// No wait for this node to apply the write: a client that reads next
 	// passes the returned index (or asks for a consistent read).
 	writeJSON(w, resp)
+}
+
+// applyRetrying applies a write on the leader, here or forwarded. While
+// an election runs (no leader, or the node asked is no longer it) nothing
+// was written, so it waits for the new leader and tries again, until ctx
+// ends. A write that may already be in the log is never repeated: that
+// answer (code uncertain) goes back to the client.
+func (d *Daemon) applyRetrying(ctx context.Context, env store.Envelope, cmd store.Command, forwarded bool) (*api.CommandResponse, error) {
+	for {
+		var resp *api.CommandResponse
+		var err error
+		switch {
+		case d.st.IsLeader():
+			var res store.Result
+			if res, err = d.st.Apply(ctx, cmd); err == nil {
+				return &api.CommandResponse{Version: res.Version, Index: res.Index, Leader: d.cfg.NodeName}, nil
+			}
+		case forwarded:
+			return nil, &api.Error{Code: api.CodeNotLeader, Message: fmt.Sprintf("%s is not the leader any more; retry", d.cfg.NodeName)}
+		default:
+			if resp, err = d.forward(ctx, env); err == nil {
+				return resp, nil
+			}
+		}
+		if !retryable(err) {
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// retryable: the write surely did not enter the log.
+func retryable(err error) bool {
+	if errors.Is(err, store.ErrMaybeApplied) {
+		return false
+	}
+	if errors.Is(err, store.ErrNotLeader) || errors.Is(err, store.ErrNoLeader) {
+		return true
+	}
+	var ae *api.Error
+	return errors.As(err, &ae) && (ae.Code == api.CodeNotLeader || ae.Code == api.CodeNoLeader)
 }
 
 // forward sends a write to the leader's TLS API.

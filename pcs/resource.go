@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -14,7 +15,7 @@ import (
 func resourceCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "resource", Short: "Create, change and show resources"}
 	var group, before, after string
-	var disabled bool
+	var disabled, force bool
 	create := &cobra.Command{
 		Use:   "create ID AGENT [NAME=VALUE...] [op OPERATION [NAME=VALUE...]...] [meta NAME=VALUE...] [--group GROUP] [--disabled]",
 		Short: "Create a resource, e.g. 'create vip IPaddr2 ip=192.0.2.10 cidr_netmask=24 op monitor interval=10s'",
@@ -44,10 +45,26 @@ func resourceCmd(g *globals) *cobra.Command {
 				ra.meta["target-role"] = "Stopped"
 			}
 			p := cib.Primitive{ID: args[0], Class: agent.Class, Provider: agent.Provider, Type: agent.Type, Params: nilIfEmpty(ra.params), Meta: nilIfEmpty(ra.meta), Ops: ra.ops}
+			// As pcs: the agent's meta-data (from this node) checks the
+			// params and gives the default monitor; --force skips both.
+			monitor := cib.Op{Name: "monitor", Interval: "10s", Timeout: "20s"}
+			if !force {
+				md, err := g.describe(agent)
+				if err != nil {
+					return fmt.Errorf("%v (--force creates the resource anyway)", err)
+				}
+				if err := md.CheckParams(ra.params); err != nil {
+					return fmt.Errorf("%v (--force creates the resource anyway)", err)
+				}
+				if a, ok := md.Action("monitor"); ok && a.Interval > 0 {
+					monitor.Interval = pcmkDuration(a.Interval)
+					if a.Timeout > 0 {
+						monitor.Timeout = pcmkDuration(a.Timeout)
+					}
+				}
+			}
 			if !hasOp(p.Ops, "monitor") {
-				// pcs adds a monitor with the agent's default interval;
-				// without agent meta-data here, use Pacemaker's usual 10s.
-				p.Ops = append(p.Ops, cib.Op{Name: "monitor", Interval: "10s", Timeout: "20s"})
+				p.Ops = append(p.Ops, monitor)
 			}
 			return g.applyAll([]store.Command{&store.CreateResource{Primitive: p, Group: group, Before: before, After: after}})
 		},
@@ -56,6 +73,7 @@ func resourceCmd(g *globals) *cobra.Command {
 	create.Flags().StringVar(&before, "before", "", "with --group: place before this member")
 	create.Flags().StringVar(&after, "after", "", "with --group: place after this member")
 	create.Flags().BoolVar(&disabled, "disabled", false, "create with target-role=Stopped")
+	create.Flags().BoolVar(&force, "force", false, "skip the check of params against the agent's meta-data")
 
 	del := &cobra.Command{
 		Use:     "delete ID",
@@ -158,6 +176,7 @@ func resourceCmd(g *globals) *cobra.Command {
 	}
 	addJSON(status, g)
 	cmd.AddCommand(moveCmds(g)...)
+	cmd.AddCommand(agentCmds(g)...)
 	cmd.AddCommand(create, del, update, meta, config, status, groupCmd(g),
 		enable("enable", "", "Let the cluster start resources (removes target-role)"),
 		enable("disable", "Stopped", "Stop resources and keep them stopped"),
@@ -263,4 +282,13 @@ func kvList(m map[string]string) string {
 		parts[i] = fmt.Sprintf("%s=%s", k, m[k])
 	}
 	return strings.Join(parts, " ")
+}
+
+// pcmkDuration writes a duration the way Pacemaker configurations do
+// ("10s", "1500ms"), which cib.ParseDuration reads back.
+func pcmkDuration(d time.Duration) string {
+	if d%time.Second == 0 {
+		return fmt.Sprintf("%ds", d/time.Second)
+	}
+	return fmt.Sprintf("%dms", d/time.Millisecond)
 }

@@ -17,6 +17,9 @@ var (
 	ErrNotLeader = errors.New("not the leader")
 	// ErrNoLeader: there is no leader (no quorum, or an election is running).
 	ErrNoLeader = errors.New("no leader: the cluster has no quorum or is electing one")
+	// ErrMaybeApplied: leadership was lost after the change entered the
+	// log; it may still commit. Retrying blindly could apply it twice.
+	ErrMaybeApplied = errors.New("the change may still be applied")
 	// ErrUnknownCommand: a command kind this version does not know.
 	ErrUnknownCommand = errors.New("unknown command")
 )

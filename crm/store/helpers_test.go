@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -83,6 +84,7 @@ type cluster struct {
 	mod    func(*Config)
 	stores map[string]*Store // open stores by id
 	dirs   map[string]string
+	base   string // parent of the data directories, removed after closeAll
 	addrs  map[string]string
 }
 
@@ -94,6 +96,10 @@ func newCluster(tb testing.TB, n int, level slog.Level, mod func(*Config)) *clus
 		tb: tb, ca: newTestCA(tb, "test"), log: testLogger(tb, level), mod: mod,
 		stores: map[string]*Store{}, dirs: map[string]string{}, addrs: map[string]string{},
 	}
+	// The parent directory is made (so removed) before closeAll is
+	// registered: cleanups run last-in first-out, so every store is
+	// closed before its files go.
+	c.base = tb.TempDir()
 	tb.Cleanup(c.closeAll)
 	var boot []Server
 	lns := map[string]net.Listener{}
@@ -118,7 +124,11 @@ func (c *cluster) start(id string, cfg Config) *Store {
 	c.tb.Helper()
 	cfg.NodeID = id
 	if c.dirs[id] == "" {
-		c.dirs[id] = c.tb.TempDir()
+		dir, err := os.MkdirTemp(c.base, id+"-")
+		if err != nil {
+			c.tb.Fatal(err)
+		}
+		c.dirs[id] = dir
 	}
 	cfg.DataDir = c.dirs[id]
 	if cfg.Listener == nil && cfg.BindAddr == "" {

@@ -407,7 +407,7 @@ func (s *Store) raftErr(err error) error {
 	case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipTransferInProgress):
 		return s.notLeader()
 	case errors.Is(err, raft.ErrLeadershipLost):
-		return fmt.Errorf("leadership lost before the change committed, it may still be applied: %w", s.notLeader())
+		return fmt.Errorf("leadership lost before the change committed (%w): %w", ErrMaybeApplied, s.notLeader())
 	case errors.Is(err, raft.ErrRaftShutdown):
 		return ErrClosed
 	case errors.Is(err, raft.ErrEnqueueTimeout):

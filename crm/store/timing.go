@@ -25,7 +25,7 @@ type Timing struct {
 }
 
 // FastTiming is the default: 300 ms heartbeat and election timeouts, a
-// 150 ms leader lease and a 250 ms commit timeout. On loopback a new
+// 300 ms leader lease and a 250 ms commit timeout. On loopback a new
 // leader was in place about 0.57 s (median, 0.80 s worst of 7) after the
 // old one was killed, against 1.68 s with raft's defaults
 // (shared/reference/DEPS.md). It suits a LAN; over a slow or lossy link
@@ -34,7 +34,9 @@ func FastTiming() Timing {
 	return Timing{
 		HeartbeatTimeout:   300 * time.Millisecond,
 		ElectionTimeout:    300 * time.Millisecond,
-		LeaderLeaseTimeout: 150 * time.Millisecond,
+		// As long as the heartbeat timeout: a shorter lease made a
+		// leader on a loaded 2-core machine step down on a short stall.
+		LeaderLeaseTimeout: 300 * time.Millisecond,
 		// It is also the idle replication tick (one RPC per follower
 		// every 1-2x this), a large part of an idle leader's CPU.
 		// Followers that must see a fresh write do not wait for it: a

@@ -8,7 +8,7 @@ import (
 func TestTimingDefaults(t *testing.T) {
 	got := Timing{ElectionTimeout: time.Second}.withDefaults()
 	want := Timing{HeartbeatTimeout: 300 * time.Millisecond, ElectionTimeout: time.Second,
-		LeaderLeaseTimeout: 150 * time.Millisecond, CommitTimeout: 250 * time.Millisecond}
+		LeaderLeaseTimeout: 300 * time.Millisecond, CommitTimeout: 250 * time.Millisecond}
 	if got != want {
 		t.Fatalf("%+v, want %+v", got, want)
 	}

@@ -23,8 +23,18 @@ func TestPcsctlWorkflow(t *testing.T) {
 		return out
 	}
 	run("property", "set", "stonith-enabled=false", "no-quorum-policy=freeze")
-	run("resource", "create", "vip", "IPaddr2", "ip=192.0.2.10", "cidr_netmask=24", "op", "monitor", "interval=10s", "--group", "web")
-	run("resource", "create", "haproxy", "systemd:haproxy", "op", "monitor", "interval=60s", "--group", "web")
+	// Disabled: the controller would really add the address to this
+	// host's network, and tests touch only namespaces they made.
+	run("resource", "create", "vip", "IPaddr2", "ip=192.0.2.10", "cidr_netmask=24", "op", "monitor", "interval=10s", "--group", "web", "--disabled")
+	// This host runs no systemd as PID 1, so the agent cannot be checked
+	// here: --force, as with pcs.
+	run("resource", "create", "haproxy", "systemd:haproxy", "op", "monitor", "interval=60s", "--group", "web", "--force", "--disabled")
+	if _, errOut, code := c.Pcsctl(n, "resource", "create", "haproxy2", "systemd:haproxy"); code == 0 || !contains(errOut, "--force") {
+		t.Errorf("creating an agent this node lacks should fail and mention --force: %d %s", code, errOut)
+	}
+	if _, errOut, code := c.Pcsctl(n, "resource", "create", "vip2", "IPaddr2", "cidr_netmask=24", "colour=red"); code == 0 || !contains(errOut, "'ip'") || !contains(errOut, "'colour'") {
+		t.Errorf("missing required ip / unknown param: %d %s", code, errOut)
+	}
 	run("resource", "create", "db", "ocf:heartbeat:Dummy", "--disabled")
 	run("constraint", "location", "web", "prefers", "node1=100")
 	run("constraint", "colocation", "add", "db", "with", "web", "-INFINITY")
@@ -34,7 +44,7 @@ func TestPcsctlWorkflow(t *testing.T) {
 
 	out := run("status")
 	for _, want := range []string{"Cluster name: test", "partition with quorum", "Online: [ node1 node3 ]", "Node standby: [ node2 ]",
-		"Resource Group: web:", "vip\t(ocf:heartbeat:IPaddr2):\t Stopped", "haproxy\t(systemd:haproxy)", "db\t(ocf:heartbeat:Dummy):\t Stopped (disabled)"} {
+		"Resource Group: web:", "vip\t(ocf:heartbeat:IPaddr2):\t Stopped (disabled)", "haproxy\t(systemd:haproxy)", "db\t(ocf:heartbeat:Dummy):\t Stopped (disabled)"} {
 		if !contains(out, want) {
 			t.Errorf("status lacks %q:\n%s", want, out)
 		}

@@ -32,8 +32,8 @@ type Timing struct {
 // use DefaultTiming, or elections will start on mere jitter.
 func FastTiming() Timing {
 	return Timing{
-		HeartbeatTimeout:   300 * time.Millisecond,
-		ElectionTimeout:    300 * time.Millisecond,
+		HeartbeatTimeout: 300 * time.Millisecond,
+		ElectionTimeout:  300 * time.Millisecond,
 		// As long as the heartbeat timeout: a shorter lease made a
 		// leader on a loaded 2-core machine step down on a short stall.
 		LeaderLeaseTimeout: 300 * time.Millisecond,

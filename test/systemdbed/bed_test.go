@@ -43,7 +43,15 @@ func TestBootDialTeardown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if exe, _ := os.Readlink("/proc/" + itoa(hostPID) + "/exe"); !strings.HasSuffix(exe, "sleep") {
+	// A Type=simple unit is "started" once systemd has forked, which
+	// may be just before the child execs sleep.
+	exe := ""
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if exe, _ = os.Readlink("/proc/" + itoa(hostPID) + "/exe"); strings.HasSuffix(exe, "sleep") {
+			break
+		}
+	}
+	if !strings.HasSuffix(exe, "sleep") {
 		t.Errorf("host pid %d is %s", hostPID, exe)
 	}
 	if out, err := n.Systemctl("is-active", "sleeper.service"); err != nil || strings.TrimSpace(out) != "active" {

@@ -61,3 +61,26 @@ func (c *Client) Describe(ctx context.Context, agent cib.AgentName) (*agents.Met
 	var r agents.MetaData
 	return &r, c.Do(ctx, http.MethodGet, "/v1/agents/describe?agent="+url.QueryEscape(agent.String()), nil, &r)
 }
+
+// ActiveResponse lists what a node's executor last saw running.
+type ActiveResponse struct {
+	Node      string   `json:"node"`
+	Resources []string `json:"resources"`
+}
+
+// ProbeRequest asks a node which of these resources already run there.
+type ProbeRequest struct {
+	Primitives []cib.Primitive `json:"primitives"`
+}
+
+// Active lists the resources the node's executor last saw running.
+func (c *Client) Active(ctx context.Context) (*ActiveResponse, error) {
+	var r ActiveResponse
+	return &r, c.Do(ctx, http.MethodGet, "/v1/active", nil, &r)
+}
+
+// Probe runs a one-shot monitor of each primitive on the node.
+func (c *Client) Probe(ctx context.Context, prims []cib.Primitive) (map[string]cib.OpRecord, error) {
+	r := map[string]cib.OpRecord{}
+	return r, c.Do(ctx, http.MethodPost, "/v1/probe", ProbeRequest{Primitives: prims}, &r)
+}

@@ -198,3 +198,19 @@ func (d *Daemon) handleDescribe(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, md)
 }
+
+func (d *Daemon) handleActive(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, api.ActiveResponse{Node: d.cfg.NodeName, Resources: d.exec.Active()})
+}
+
+// handleProbe answers which resources already run here. The DC probes
+// through /v1/exec one resource at a time; this is the batch form for
+// tools and for a node checking itself at start-up.
+func (d *Daemon) handleProbe(w http.ResponseWriter, r *http.Request) {
+	var req api.ProbeRequest
+	if err := decodeBody(r, &req); err != nil {
+		writeErr(w, err)
+		return
+	}
+	writeJSON(w, d.exec.Probe(r.Context(), req.Primitives, 4))
+}

@@ -30,6 +30,8 @@ func (d *Daemon) routes() *http.ServeMux {
 	mux.HandleFunc("GET /v1/watch", d.handleWatch)
 	mux.HandleFunc("GET /v1/dc", d.handleDC)
 	mux.HandleFunc("POST /v1/exec", d.handleExec)
+	mux.HandleFunc("GET /v1/active", d.handleActive)
+	mux.HandleFunc("POST /v1/probe", d.handleProbe)
 	mux.HandleFunc("GET /v1/agents", d.handleAgents)
 	mux.HandleFunc("GET /v1/agents/describe", d.handleDescribe)
 	mux.HandleFunc("POST /v1/recur", d.handleRecur)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"pacer/crm/cib"
 	"pacer/test/testbed"
 )
 
@@ -95,5 +96,58 @@ func TestControllerPlacesMovesAndRecovers(t *testing.T) {
 			t.Fatalf("group not recovered after %s died: ip %v app %v\n%s", victim.Name, ip, app, out)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// The executor's endpoints answer for the node that runs a resource.
+func TestExecutorEndpoints(t *testing.T) {
+	c, _ := startCluster(t, 3, "")
+	n := c.Nodes[0]
+	if _, e, code := c.Pcsctl(n, "property", "set", "stonith-enabled=false"); code != 0 {
+		t.Fatal(e)
+	}
+	if _, e, code := c.Pcsctl(n, "resource", "create", "d1", "ocf:pacemaker:Dummy", "meta", "agent-implementation=native", "--wait=30s"); code != 0 {
+		t.Fatal(e)
+	}
+	on := activeOn(c, "d1")
+	if len(on) != 1 {
+		t.Fatalf("d1 active on %v", on)
+	}
+	cl := c.Node(on[0]).Client()
+	defer cl.Close()
+	act, err := cl.Active(ctx(t))
+	if err != nil || len(act.Resources) != 1 || act.Resources[0] != "d1" {
+		t.Errorf("active on %s: %+v %v", on[0], act, err)
+	}
+	x, err := cl.CIB(ctx(t), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	probe, err := cl.Probe(ctx(t), []cib.Primitive{*x.CIB.Config.Primitive("d1")})
+	if err != nil || probe["d1"].RC != 0 {
+		t.Errorf("probe on the running node: %+v %v", probe, err)
+	}
+	// debug-monitor through pcsctl on a node that does not run it says so.
+	var other *testbed.Node
+	for _, nd := range c.Nodes {
+		if nd.Name != on[0] {
+			other = nd
+		}
+	}
+	out, _, code := c.Pcsctl(other, "resource", "debug-monitor", "d1")
+	if code != 0 || !strings.Contains(out, "returned: 'not running' (7)") {
+		t.Errorf("debug-monitor on %s: %d %q", other.Name, code, out)
+	}
+	out, _, code = c.Pcsctl(c.Node(on[0]), "resource", "debug-monitor", "d1", "--full")
+	if code != 0 || !strings.Contains(out, "returned: 'ok' (0)") {
+		t.Errorf("debug-monitor on %s: %d %q", on[0], code, out)
+	}
+	out, _, code = c.Pcsctl(n, "resource", "describe", "ocf:heartbeat:IPaddr2")
+	if code != 0 || !strings.Contains(out, "ip (required") {
+		t.Errorf("describe IPaddr2: %d\n%s", code, out)
+	}
+	out, _, code = c.Pcsctl(n, "resource", "agents", "ocf:pacemaker")
+	if code != 0 || !strings.Contains(out, "ocf:pacemaker:Dummy") {
+		t.Errorf("agents ocf:pacemaker: %d\n%s", code, out)
 	}
 }

@@ -134,6 +134,7 @@ func Start(cfg *Config, opt Options) (*Daemon, error) {
 	go d.joinLoop()
 	go d.leaderLoop()
 	go d.reportEvents()
+	go d.quorumLoop()
 	go d.announceRestart()
 	d.log.Info("pacerd started", "version", Version, "cluster", cfg.ClusterName, "gossip", d.ml.Addr(), "raft", d.st.Addr(), "api", cfg.APIAddr, "socket", cfg.Socket)
 	return d, nil

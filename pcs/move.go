@@ -1,7 +1,9 @@
 package pcs
 
 import (
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -96,7 +98,48 @@ func moveCmds(g *globals) []*cobra.Command {
 		},
 	}
 	cleanup.Flags().StringVar(&node, "node", "", "only on this node")
-	return []*cobra.Command{move, ban, clear, cleanup}
+	var restartWait string
+	restart := &cobra.Command{
+		Use:   "restart RESOURCE [--wait=TIMEOUT]",
+		Short: "Stop a resource (a group: all its members, in reverse order) and start it again",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			rsc := args[0]
+			timeout, err := time.ParseDuration(restartWait)
+			if err != nil || timeout <= 0 {
+				return usage("--wait=%q: give a duration such as 30s or 2m", restartWait)
+			}
+			x, err := g.readCIB()
+			if err != nil {
+				return err
+			}
+			if !x.Config.ResourceIDs()[rsc] {
+				return usage("resource %q does not exist", rsc)
+			}
+			if targetRole(x, rsc) == "Stopped" {
+				return usage("%s is disabled (target-role=Stopped): 'pcsctl resource enable %s' starts it", rsc, rsc)
+			}
+			if err := g.applyAll([]store.Command{&store.UpdateResource{ID: rsc, Meta: map[string]string{"target-role": "Stopped"}}}); err != nil {
+				return err
+			}
+			stopErr := g.settle(timeout)
+			// Start it again even if the stop did not settle in time, so a
+			// restart never leaves a resource disabled.
+			if err := g.applyAll([]store.Command{&store.UpdateResource{ID: rsc, Meta: map[string]string{"target-role": ""}}}); err != nil {
+				return err
+			}
+			if stopErr != nil {
+				return fmt.Errorf("stopping %s: %w (it has been enabled again)", rsc, stopErr)
+			}
+			if err := g.settle(timeout); err != nil {
+				return err
+			}
+			g.printf("%s restarted\n", rsc)
+			return nil
+		},
+	}
+	restart.Flags().StringVar(&restartWait, "wait", "60s", "how long each of stop and start may take")
+	return []*cobra.Command{move, ban, clear, cleanup, restart}
 }
 
 // runningOn returns the one node a resource (or a group's first member)
@@ -134,4 +177,20 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// targetRole is the effective target-role of a resource id (its own meta).
+func targetRole(x *cib.CIB, id string) string {
+	if p := x.Config.Primitive(id); p != nil {
+		return p.Meta["target-role"]
+	}
+	for _, r := range x.Config.Resources {
+		switch {
+		case r.Group != nil && r.Group.ID == id:
+			return r.Group.Meta["target-role"]
+		case r.Clone != nil && r.Clone.ID == id:
+			return r.Clone.Meta["target-role"]
+		}
+	}
+	return ""
 }

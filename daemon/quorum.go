@@ -1,0 +1,101 @@
+package daemon
+
+import (
+	"context"
+	"time"
+
+	"pacer/crm/cib"
+	"pacer/crm/store"
+	"pacer/resources"
+)
+
+// quorumLossAfter is how long a node may be without a leader before it
+// applies no-quorum-policy to its own resources: long enough to ride out
+// an election (about 0.6 s with the fast Raft profile), short enough that
+// the majority, which fences or waits before recovering, is not kept
+// waiting.
+const quorumLossAfter = 2 * time.Second
+
+// quorumLoop watches for loss of the leader. A node cut off from the
+// majority cannot know whether its resources are being recovered
+// elsewhere, so it applies no-quorum-policy from its last copy of the
+// CIB: stop (the default) stops everything it runs, freeze and ignore
+// keep it. When it hears from a leader again it clears its history so the
+// DC probes it afresh.
+func (d *Daemon) quorumLoop() {
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	var lostSince time.Time
+	applied := false
+	for {
+		select {
+		case <-d.done:
+			return
+		case <-tick.C:
+		}
+		leader, _ := d.st.Leader()
+		now := d.clock()
+		if leader != "" {
+			if applied {
+				d.log.Info("quorum is back: asking the DC to probe this node afresh")
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				if err := d.applyAnywhere(ctx, &store.ClearNodeHistory{Node: d.cfg.NodeName}); err == nil {
+					applied = false
+				}
+				cancel()
+			}
+			lostSince = time.Time{}
+			continue
+		}
+		if lostSince.IsZero() {
+			lostSince = now
+		}
+		if applied || now.Sub(lostSince) < quorumLossAfter {
+			continue
+		}
+		applied = true
+		cur, _ := d.st.Read()
+		policy := cur.Config.Property("no-quorum-policy")
+		active := d.exec.Active()
+		d.log.Warn("no quorum: applying no-quorum-policy to this node's resources", "policy", policy, "resources", active, "without_leader", now.Sub(lostSince).Round(time.Millisecond))
+		switch policy {
+		case "stop", "suicide":
+			d.stopAll(cur, active)
+		}
+		if policy == "suicide" {
+			// pacerd cannot power its host off; the nearest safe thing is
+			// to stop every resource (above) and leave the cluster.
+			d.log.Error("no-quorum-policy=suicide: resources stopped, pacerd exits")
+			d.requestShutdown("no-quorum-policy=suicide")
+		}
+	}
+}
+
+// stopAll stops resources in reverse of their configuration order (a
+// group's last member first), each with its stop timeout.
+func (d *Daemon) stopAll(cur *cib.CIB, ids []string) {
+	prims := cur.Config.Primitives()
+	running := map[string]bool{}
+	for _, id := range ids {
+		running[id] = true
+	}
+	for i := len(prims) - 1; i >= 0; i-- {
+		p := prims[i]
+		if !running[p.ID] {
+			continue
+		}
+		d.exec.CancelAll(p.ID)
+		timeout := 20 * time.Second
+		for _, op := range p.Ops {
+			if op.Name == "stop" && op.Timeout != "" {
+				if t, err := cib.ParseDuration(op.Timeout); err == nil && t > 0 {
+					timeout = t
+				}
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), timeout+time.Second)
+		rec, err := d.exec.Execute(ctx, resources.Action{Primitive: *p, Op: "stop", Timeout: timeout})
+		cancel()
+		d.log.Warn("stopped for lack of quorum", "rsc", p.ID, "rc", rec.RC, "err", err)
+	}
+}

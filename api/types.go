@@ -1,6 +1,8 @@
 package api
 
 import (
+	"time"
+
 	"pacer/crm/cib"
 	"pacer/crm/controller"
 	"pacer/crm/store"
@@ -18,6 +20,7 @@ type StatusResponse struct {
 	Nodes       []NodeStatus     `json:"nodes"`                // configured nodes, by name
 	Resources   []ResourceStatus `json:"resources"`            // every primitive, document order
 	Transition  *DCState         `json:"transition,omitempty"` // what the DC is doing, when known
+	Failures    []FailedAction   `json:"failed_actions,omitempty"`
 	Notes       []string         `json:"notes,omitempty"`
 }
 
@@ -31,6 +34,20 @@ type NodeStatus struct {
 	Maintenance bool   `json:"maintenance"`
 	Addr        string `json:"addr,omitempty"`
 	Version     string `json:"version,omitempty"`
+}
+
+// FailedAction is one failed operation still on record (crm_mon's
+// "Failed Resource Actions"), until 'pcsctl resource cleanup'.
+type FailedAction struct {
+	Resource   string    `json:"resource"`
+	Node       string    `json:"node"`
+	Op         string    `json:"op"`
+	IntervalMS int64     `json:"interval_ms"`
+	RC         int       `json:"rc"`
+	Status     string    `json:"status"`
+	Reason     string    `json:"reason,omitempty"`
+	At         time.Time `json:"last_rc_change"`
+	FailCount  string    `json:"fail_count,omitempty"`
 }
 
 // ResourceStatus is one primitive.

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"pacer/api"
@@ -409,6 +410,7 @@ func buildStatus(cluster, self, leader string, c *cib.CIB, idx uint64, members [
 	}
 	sort.Slice(resp.Nodes, func(i, j int) bool { return resp.Nodes[i].Name < resp.Nodes[j].Name })
 	resp.Resources = resourceStatus(c)
+	resp.Failures = failedActions(c)
 	if leader == "" {
 		resp.Notes = append(resp.Notes, "no leader: this node sees no quorum; the configuration cannot be changed until a majority of voters is back")
 	}
@@ -543,4 +545,44 @@ func stateBlocked(s *api.DCState) []string {
 		return nil
 	}
 	return s.Blocked
+}
+
+// opStatusNames are Pacemaker's execution statuses, as crm_mon words them.
+var opStatusNames = map[int]string{0: "complete", -1: "pending", 1: "cancelled", 2: "Timed Out", 3: "not supported", 4: "error", 5: "error", 6: "error", 7: "not installed"}
+
+// failedActions lists failed operations from the status section, newest
+// first. A probe or a stop finding "not running" is an answer, not a
+// failure.
+func failedActions(c *cib.CIB) []api.FailedAction {
+	var out []api.FailedAction
+	for node, ns := range c.Status.Nodes {
+		for id, h := range ns.Resources {
+			seen := map[int64]bool{} // a failure and its _last_failure_0 copy share a call id
+			for _, op := range h.Ops {
+				if op.RC == 0 || (op.RC == 7 && (op.IntervalMS == 0 || op.Operation == "stop")) || seen[op.CallID] {
+					continue
+				}
+				seen[op.CallID] = true
+				out = append(out, api.FailedAction{
+					Resource: id, Node: node, Op: op.Operation, IntervalMS: op.IntervalMS, RC: op.RC,
+					Status: opStatusNames[op.OpStatus], Reason: firstLine(op.Output), At: op.LastRCChange,
+					FailCount: ns.Attributes[cib.FailCountAttr(id, op.Operation, op.IntervalMS)],
+				})
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].At.Equal(out[j].At) {
+			return out[i].At.After(out[j].At)
+		}
+		return out[i].Resource+out[i].Node < out[j].Resource+out[j].Node
+	})
+	return out
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"pacer/agents"
 	"pacer/api"
 )
 
@@ -103,6 +104,24 @@ func PrintStatus(w io.Writer, st *api.StatusResponse) {
 		fmt.Fprintf(w, "  * No resources\n")
 	}
 	printResources(w, st.Resources)
+	if len(st.Failures) > 0 {
+		fmt.Fprintf(w, "\nFailed Resource Actions:\n")
+		for _, f := range st.Failures {
+			op := f.Op
+			if f.IntervalMS > 0 {
+				op = fmt.Sprintf("%s_%d", f.Op, f.IntervalMS)
+			}
+			fmt.Fprintf(w, "  * %s_%s on %s '%s' (%d): status=%s, last-rc-change=%s", f.Resource, op, f.Node, agents.Code(f.RC), f.RC, f.Status, f.At.Format("2006-01-02 15:04:05Z07:00"))
+			if f.FailCount != "" {
+				fmt.Fprintf(w, ", fail-count=%s", f.FailCount)
+			}
+			if f.Reason != "" {
+				fmt.Fprintf(w, ", '%s'", f.Reason)
+			}
+			fmt.Fprintf(w, "\n")
+		}
+		fmt.Fprintf(w, "  ('pcsctl resource cleanup RESOURCE' clears these)\n")
+	}
 	if len(st.Notes) > 0 {
 		fmt.Fprintf(w, "\nNotes:\n")
 		for _, n := range st.Notes {

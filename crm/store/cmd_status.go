@@ -64,11 +64,19 @@ func (c *RecordOp) Apply(x *cib.CIB) error {
 		ns.Resources[c.Resource] = h
 	}
 	h.Class, h.Provider, h.Type = c.Agent.Class, c.Agent.Provider, c.Agent.Type
+	// A failure is also kept as RSC_last_failure_0, as Pacemaker does, so
+	// it stays on record (and in status) after a later success replaces
+	// the operation's own entry, until 'resource cleanup'.
+	failure := c.Op
+	failure.ID = c.Resource + "_last_failure_0"
 	kept := h.Ops[:0:0]
 	for _, op := range h.Ops {
-		if op.ID != c.Op.ID {
+		if op.ID != c.Op.ID && !(c.Failed && op.ID == failure.ID) {
 			kept = append(kept, op)
 		}
+	}
+	if c.Failed {
+		kept = append(kept, failure)
 	}
 	kept = append(kept, c.Op)
 	if len(kept) > maxOpsPerResource {

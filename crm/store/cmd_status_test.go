@@ -22,7 +22,7 @@ func TestStatusCommands(t *testing.T) {
 		t.Errorf("node state %+v", ns)
 	}
 	h := ns.Resources["a"]
-	if len(h.Ops) != 2 || h.Ops[1].CallID != 4 || h.Type != "Dummy" {
+	if len(h.Ops) != 3 || h.Ops[2].CallID != 4 || h.Ops[1].ID != "a_last_failure_0" || h.Type != "Dummy" {
 		t.Errorf("history %+v", h)
 	}
 	if got := ns.Attributes["fail-count-a#monitor_10000"]; got != "2" {

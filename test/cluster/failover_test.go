@@ -68,8 +68,14 @@ func TestControllerPlacesMovesAndRecovers(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if out := run("status"); !strings.Contains(out, "app\t(ocf:pacemaker:Dummy):\t Started "+second[0]) {
+	if out := run("status"); !strings.Contains(out, "app\t(ocf:pacemaker:Dummy):\t Started "+second[0]) ||
+		!strings.Contains(out, "Failed Resource Actions:") || !strings.Contains(out, "app_monitor_1000 on "+second[0]+" 'not running' (7)") ||
+		!strings.Contains(out, "fail-count=1") {
 		t.Errorf("status after recovery:\n%s", out)
+	}
+	run("resource", "cleanup", "app")
+	if out := run("status"); strings.Contains(out, "Failed Resource Actions:") {
+		t.Errorf("cleanup left failed actions:\n%s", out)
 	}
 
 	// The group's node dies: everything it ran dies with it.

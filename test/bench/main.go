@@ -26,7 +26,7 @@ func main() {
 	trials := flag.Int("trials", 10, "leader kills to time")
 	writes := flag.Int("writes", 1000, "sequential writes to time")
 	idle := flag.Duration("idle", 60*time.Second, "how long to watch an idle pacerd")
-	only := flag.String("only", "election,writes,idle", "which measurements to run")
+	only := flag.String("only", "election,writes,idle,failover", "which measurements to run")
 	flag.Parse()
 	if err := run(*trials, *writes, *idle, *only); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -65,6 +65,11 @@ func run(trials, writes int, idle time.Duration, only string) error {
 	}
 	if strings.Contains(only, "writes") {
 		if err := writeLatency(c, writes); err != nil {
+			return err
+		}
+	}
+	if strings.Contains(only, "failover") {
+		if err := failover(c, trials); err != nil {
 			return err
 		}
 	}
@@ -238,4 +243,66 @@ func fmtDur(d time.Duration) string {
 		return fmt.Sprintf("%d µs", d.Microseconds())
 	}
 	return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000)
+}
+
+// failover: a native Dummy group (state files on disk) runs on a node
+// whose pacerd is SIGKILLed (its state files removed, as the resources
+// would die with a node); timed until the group's state files exist on
+// another node. Fencing is off: this is detection + DC + executors.
+func failover(c *testbed.Cluster, trials int) error {
+	n := c.Nodes[0]
+	for _, args := range [][]string{
+		{"property", "set", "stonith-enabled=false"},
+		{"resource", "create", "fo-ip", "ocf:pacemaker:Dummy", "meta", "agent-implementation=native", "--group", "fo", "--wait=30s"},
+		{"resource", "create", "fo-app", "ocf:pacemaker:Dummy", "meta", "agent-implementation=native", "--group", "fo", "--wait=30s"},
+	} {
+		if _, e, code := c.Pcsctl(n, args...); code != 0 {
+			return fmt.Errorf("pcsctl %v: %s", args, e)
+		}
+	}
+	stateOf := func(nd *testbed.Node, rsc string) string {
+		return filepath.Join(nd.Dir, "data", "dummy", "Dummy-"+rsc+".state")
+	}
+	where := func() *testbed.Node {
+		for _, nd := range c.Nodes {
+			_, e1 := os.Stat(stateOf(nd, "fo-ip"))
+			_, e2 := os.Stat(stateOf(nd, "fo-app"))
+			if e1 == nil && e2 == nil && nd.Running() {
+				return nd
+			}
+		}
+		return nil
+	}
+	var d []time.Duration
+	for i := 0; i < trials; i++ {
+		holder := where()
+		for wait := time.Now(); holder == nil && time.Since(wait) < 30*time.Second; holder = where() {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if holder == nil {
+			return fmt.Errorf("trial %d: the group runs nowhere", i+1)
+		}
+		time.Sleep(time.Second)
+		start := time.Now()
+		holder.Kill()
+		os.Remove(stateOf(holder, "fo-ip"))
+		os.Remove(stateOf(holder, "fo-app"))
+		var next *testbed.Node
+		for next = where(); next == nil; next = where() {
+			if time.Since(start) > 30*time.Second {
+				return fmt.Errorf("trial %d: not recovered after %s died", i+1, holder.Name)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		d = append(d, time.Since(start))
+		fmt.Fprintf(os.Stderr, "failover %d: %s killed, group on %s after %v\n", i+1, holder.Name, next.Name, d[len(d)-1].Round(time.Millisecond))
+		if err := holder.Start(); err != nil {
+			return err
+		}
+		if _, err := wait(c); err != nil {
+			return err
+		}
+	}
+	row("node SIGKILL -> 2-member group running on another node (no fencing)", d)
+	return nil
 }

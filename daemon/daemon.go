@@ -262,6 +262,7 @@ func (d *Daemon) Wait(ctx context.Context) error {
 func (d *Daemon) Stop() error {
 	var errs []error
 	d.stopOnce.Do(func() {
+		d.drain()
 		close(d.done)
 		if err := d.ml.Leave(2 * time.Second); err != nil {
 			d.log.Warn("leave gossip", "err", err)

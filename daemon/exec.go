@@ -124,8 +124,8 @@ func (m members) Alive() map[string]bool {
 // leader like any other, and the DC reacts to the change.
 func (d *Daemon) reportEvents() {
 	for ev := range d.exec.Events() {
-		if ev.Source == "operation" {
-			continue // the DC ran it and records it itself
+		if ev.Source == "operation" || ev.Source == "probe" {
+			continue // the DC records what it ran; a batch probe only answers its caller
 		}
 		p := cib.Primitive{}
 		cur, _ := d.st.Read()
@@ -200,7 +200,11 @@ func (d *Daemon) handleDescribe(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d *Daemon) handleActive(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, api.ActiveResponse{Node: d.cfg.NodeName, Resources: d.exec.Active()})
+	active := d.exec.Active()
+	if active == nil {
+		active = []string{}
+	}
+	writeJSON(w, api.ActiveResponse{Node: d.cfg.NodeName, Resources: active})
 }
 
 // handleProbe answers which resources already run here. The DC probes

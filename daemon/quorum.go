@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"pacer/crm/cib"
@@ -97,5 +98,39 @@ func (d *Daemon) stopAll(cur *cib.CIB, ids []string) {
 		rec, err := d.exec.Execute(ctx, resources.Action{Primitive: *p, Op: "stop", Timeout: timeout})
 		cancel()
 		d.log.Warn("stopped for lack of quorum", "rsc", p.ID, "rc", rec.RC, "err", err)
+	}
+}
+
+// drainTimeout bounds how long a stopping node waits for the DC to move
+// its resources away.
+const drainTimeout = 60 * time.Second
+
+// drain empties this node before it stops, as Pacemaker's shutdown does:
+// it marks itself shutting down (a transient attribute the scheduler
+// reads), waits for the DC to stop its resources here and start them
+// elsewhere, and stops what is left itself if that cannot happen (no
+// quorum, or the time is up), so nothing keeps running unmanaged.
+func (d *Daemon) drain() {
+	if len(d.exec.Active()) == 0 {
+		return
+	}
+	cur, _ := d.st.Read()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	err := d.applyAnywhere(ctx, &store.SetTransientAttr{Node: d.cfg.NodeName, Name: "shutdown", Value: strconv.FormatInt(d.clock().Unix(), 10)})
+	cancel()
+	if err != nil {
+		d.log.Warn("cannot ask the DC to move this node's resources; stopping them here", "err", err)
+		d.stopAll(cur, d.exec.Active())
+		return
+	}
+	d.log.Info("shutting down: waiting for the DC to move this node's resources", "resources", d.exec.Active())
+	deadline := time.Now().Add(drainTimeout)
+	for len(d.exec.Active()) > 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if left := d.exec.Active(); len(left) > 0 {
+		d.log.Warn("resources still here after the drain timeout; stopping them", "resources", left)
+		cur, _ = d.st.Read()
+		d.stopAll(cur, left)
 	}
 }

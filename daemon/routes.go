@@ -474,8 +474,12 @@ func runningOn(c *cib.CIB, id string) (string, bool) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	// A node that left keeps its history until it is fenced or rejoins;
+	// a copy reported by a live node is the one to show.
+	offline := ""
 	for _, n := range names {
-		h := c.Status.Nodes[n].Resources[id]
+		ns := c.Status.Nodes[n]
+		h := ns.Resources[id]
 		if h == nil || len(h.Ops) == 0 {
 			continue
 		}
@@ -485,11 +489,17 @@ func runningOn(c *cib.CIB, id string) (string, bool) {
 				last = op
 			}
 		}
-		if last.RC == 0 && (last.Operation == "start" || last.Operation == "monitor") {
+		if last.RC != 0 || (last.Operation != "start" && last.Operation != "monitor") {
+			continue
+		}
+		if ns.InCCM && ns.Crmd {
 			return n, true
 		}
+		if offline == "" {
+			offline = n
+		}
 	}
-	return "", false
+	return offline, offline != ""
 }
 
 // handleDC reports the DC's state: directly on the DC, else asked of it.

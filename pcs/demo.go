@@ -2,7 +2,6 @@ package pcs
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -133,13 +132,13 @@ func runDemo(ctx context.Context, g *globals, n int, dir string, keep, watch boo
 		}
 		g.printf(".")
 	}
-	g.printf(" %s leads.\n", st.DC)
+	g.printf(" done: %s leads (it is the DC).\n", st.DC)
 	if err := createDemoResources(ctx, cl); err != nil {
 		return fmt.Errorf("create demo resources: %w", err)
 	}
 	g.printf("\nTo use pcsctl against this cluster from another shell:\n")
 	g.printf("export PACER_SOCKET=%s\n", running[0].socket)
-	g.printf("  then e.g.: pcsctl status; pcsctl node standby %s; pcsctl resource create r1 ocf:pacemaker:Dummy\n", running[len(running)-1].name)
+	g.printf("  then e.g.: pcsctl status; pcsctl node standby %s --wait; pcsctl resource create r1 ocf:pacemaker:Dummy meta agent-implementation=native\n", running[len(running)-1].name)
 	g.printf("Remote (TLS) access: pcsctl --node 127.0.0.1:%d --tls-dir %s status\n", base+2, filepath.Join(dir, "admin"))
 	g.printf("Press Ctrl-C to stop the cluster.\n\n")
 	return demoWatch(ctx, g, cl, running, watch)
@@ -154,19 +153,15 @@ func createDemoResources(ctx context.Context, cl *api.Client) error {
 		&store.CreateResource{Primitive: demoDummy("db", "30s")},
 		&store.AddConstraint{Order: &cib.Order{First: "db", Then: "web"}},
 	}
-	for _, c := range cmds {
-		cx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		_, err := cl.Apply(cx, c)
-		cancel()
-		var ae *api.Error
-		if errors.As(err, &ae) && ae.Code == api.CodeExists {
-			continue
-		}
-		if err != nil {
-			return err
-		}
+	// One batch, so the DC never sees the resources without their order.
+	b, err := store.NewBatch(cmds...)
+	if err != nil {
+		return err
 	}
-	return nil
+	cx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_, err = cl.Apply(cx, b)
+	return err
 }
 
 // demoDummy is a dummy resource that runs pacer's native Dummy agent:

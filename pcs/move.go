@@ -27,7 +27,7 @@ func moveCmds(g *globals) []*cobra.Command {
 			rsc := args[0]
 			if len(args) == 2 {
 				return g.applyAll([]store.Command{
-					&store.RemoveConstraintsMatching{Prefix: preferPrefix + rsc},
+					&store.RemoveConstraintsMatching{Prefix: preferPrefix + rsc, Exact: true},
 					&store.AddConstraint{Location: &cib.Location{ID: preferPrefix + rsc, Resource: rsc, Node: args[1], Score: "INFINITY"}},
 				})
 			}
@@ -67,7 +67,7 @@ func moveCmds(g *globals) []*cobra.Command {
 		RunE: func(c *cobra.Command, args []string) error {
 			rsc := args[0]
 			return g.applyAll([]store.Command{
-				&store.RemoveConstraintsMatching{Prefix: preferPrefix + rsc},
+				&store.RemoveConstraintsMatching{Prefix: preferPrefix + rsc, Exact: true},
 				&store.RemoveConstraintsMatching{Prefix: banPrefix + rsc + "-on-"},
 			})
 		},

@@ -37,12 +37,16 @@ func addWait(g *globals, root *cobra.Command) {
 		c.Flags().Lookup("wait").NoOptDefVal = "60s"
 		run := c.RunE
 		c.RunE = func(cmd *cobra.Command, args []string) error {
+			var d time.Duration
+			if wait != "" {
+				// Checked before anything is written.
+				var err error
+				if d, err = time.ParseDuration(wait); err != nil || d <= 0 {
+					return usage("--wait=%q: give a duration such as 30s or 2m", wait)
+				}
+			}
 			if err := run(cmd, args); err != nil || wait == "" {
 				return err
-			}
-			d, err := time.ParseDuration(wait)
-			if err != nil || d <= 0 {
-				return usage("--wait=%q: give a duration such as 30s or 2m", wait)
 			}
 			return g.settle(d)
 		}
@@ -69,8 +73,9 @@ func (g *globals) settle(timeout time.Duration) error {
 		cancel()
 		if err == nil {
 			last = st
-			v, w := st.Version, g.lastWrite.Version
-			caughtUp := v.AdminEpoch > w.AdminEpoch || (v.AdminEpoch == w.AdminEpoch && v.Epoch >= w.Epoch)
+			// The DC must have scheduled from a CIB that holds the write
+			// (status changes such as cleanup count too).
+			caughtUp := !st.Version.Less(g.lastWrite.Version)
 			if st.Idle && caughtUp {
 				if len(st.Blocked) > 0 {
 					return fmt.Errorf("the cluster settled, but cannot do everything it should: %s", strings.Join(st.Blocked, "; "))

@@ -154,6 +154,11 @@ func (e *Executor) run(ctx context.Context, a Action, source string) (cib.OpReco
 		e.report(rs, a, rec, source, res.Reason)
 		return rec, nil
 	}
+	if a.Op == agents.ActionStop {
+		// Recurring monitors end before a stop, as in Pacemaker: they
+		// would report the stopped resource as failed.
+		e.CancelAll(a.Primitive.ID)
+	}
 	queued := e.cfg.Clock()
 	select {
 	case rs.lock <- struct{}{}:

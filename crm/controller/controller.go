@@ -67,6 +67,34 @@ type Controller struct {
 
 	mu    sync.Mutex
 	state State
+
+	failures int // transitions in a row with a failed action (backoff)
+}
+
+// backoff pauses after a transition in which an action failed, 0.25 s
+// doubling to 8 s, so an action that keeps failing is not retried in a
+// tight loop; a configuration change (the user fixing it) ends the pause.
+func (c *Controller) backoff(ctx context.Context, from cib.Version) {
+	c.failures++
+	d := 250 * time.Millisecond << min(c.failures-1, 5)
+	c.log.Warn("an action failed; pausing before the next transition", "pause", d, "failed_transitions_in_a_row", c.failures)
+	deadline := time.After(d)
+	changed, cancel := c.cfg.Store.Subscribe()
+	defer cancel()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-deadline:
+			return
+		case <-c.kick:
+			return
+		case <-changed:
+			if cur, _ := c.cfg.Store.Read(); cur.Version.Epoch != from.Epoch || cur.Version.AdminEpoch != from.AdminEpoch {
+				return
+			}
+		}
+	}
 }
 
 // State says what the DC is doing, for 'pcsctl ... --wait' and status.
@@ -169,7 +197,8 @@ func (c *Controller) round(ctx context.Context, changed <-chan struct{}) (bool, 
 		return n > 0, err
 	}
 	cur, _ := c.cfg.Store.Read()
-	tr, err := scheduler.Schedule(scheduler.Input{CIB: cur, Quorum: true, Now: c.clock()})
+	c.setState(State{Version: cur.Version, Pending: []string{"computing the next transition"}})
+	tr, err := schedule(cur, c.clock())
 	if err != nil {
 		c.setState(State{Version: cur.Version, LastError: err.Error()})
 		return false, fmt.Errorf("schedule: %w", err)
@@ -180,6 +209,9 @@ func (c *Controller) round(ctx context.Context, changed <-chan struct{}) (bool, 
 			blocked = append(blocked, fmt.Sprintf("%s %s: %s", a.Kind, a.Resource, a.Reason))
 		}
 	}
+	// Placement the scheduler would make but cannot (no fencing device,
+	// no quorum) is also a reason the cluster is not where it should be.
+	blocked = append(blocked, tr.Warnings...)
 	if len(tr.Graph) == 0 {
 		err := c.ensureMonitors(ctx, cur, tr)
 		st := State{Idle: err == nil, Version: cur.Version, Blocked: blocked}
@@ -195,7 +227,13 @@ func (c *Controller) round(ctx context.Context, changed <-chan struct{}) (bool, 
 	}
 	c.setState(State{Version: cur.Version, Pending: pending, Blocked: blocked})
 	c.log.Info("transition", "cib", tr.CIBVersion.String(), "actions", len(tr.Graph), "steps", fmt.Sprint(tr.Steps))
-	return true, c.execute(ctx, cur, tr)
+	failed, err := c.execute(ctx, cur, tr)
+	if failed {
+		c.backoff(ctx, cur.Version)
+	} else {
+		c.failures = 0
+	}
+	return true, err
 }
 
 // syncNodeStates writes what gossip says into the CIB's node states. A
@@ -373,4 +411,15 @@ func hasOp(h *cib.ResourceHistory, id string) bool {
 		}
 	}
 	return false
+}
+
+// schedule runs the scheduler, turning a panic into an error: a bug
+// triggered by one CIB must not kill every DC that reads it in turn.
+func schedule(cur *cib.CIB, now time.Time) (tr *scheduler.Transition, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("scheduler failed on CIB %s: %v", cur.Version, r)
+		}
+	}()
+	return scheduler.Schedule(scheduler.Input{CIB: cur, Quorum: true, Now: now})
 }

@@ -18,7 +18,7 @@ import (
 // or an abort (the configuration or membership changed) stops the start
 // of new actions; the running ones finish and are recorded, then the
 // caller computes a new transition from the new truth.
-func (c *Controller) execute(ctx context.Context, cur *cib.CIB, tr *scheduler.Transition) error {
+func (c *Controller) execute(ctx context.Context, cur *cib.CIB, tr *scheduler.Transition) (failed bool, err error) {
 	type result struct {
 		id  int
 		err error
@@ -79,12 +79,9 @@ func (c *Controller) execute(ctx context.Context, cur *cib.CIB, tr *scheduler.Tr
 		}
 	}
 	wg.Wait()
-	if firstErr != nil {
-		// A failed action is recorded in the CIB; the next transition
-		// reacts to it (recover, move, ban). Not an error of the round.
-		return nil
-	}
-	return nil
+	// A failed action is recorded in the CIB; the next transition reacts
+	// to it (recover, move, ban). Not an error of the round.
+	return firstErr != nil, nil
 }
 
 // membershipChanged reports whether gossip disagrees with the node states
@@ -117,14 +114,32 @@ func (c *Controller) do(ctx context.Context, cur *cib.CIB, ga scheduler.GraphAct
 		return c.fence(ctx, ga.Node)
 	}
 	p := primitiveFor(cur, ga.Resource)
+	if p == nil && ga.Kind == scheduler.StepStop {
+		// A deleted resource still running: stop it with the agent its
+		// history names, as Pacemaker does with orphans.
+		p = orphan(cur, ga.Node, ga.Resource)
+	}
 	if p == nil {
 		return fmt.Errorf("%s: resource %s is not configured", describe(ga), ga.Resource)
+	}
+	if p.Class == "stonith" {
+		// A fencing device runs in the fencer, not as a process on the
+		// node: starting or stopping it registers it there.
+		return c.recordStonith(ctx, ga, p)
 	}
 	iv := time.Duration(ga.IntervalMS) * time.Millisecond
 	a := resources.Action{Primitive: *p, Op: string(ga.Kind), Interval: iv, Timeout: opTimeout(*p, string(ga.Kind), ga.IntervalMS, c.cfg.ActionTimeout)}
 	c.log.Info("action", "do", describe(ga))
 	if ga.Kind == scheduler.StepMonitor {
 		return c.recur(ctx, ga.Node, a)
+	}
+	if ga.Kind == scheduler.StepStop && cur.Config.Primitive(p.ID) == nil {
+		// An orphan: once stopped, nothing of it is left to remember.
+		if err := c.run(ctx, ga.Node, a); err != nil {
+			return err
+		}
+		_, err := c.cfg.Store.Apply(ctx, &store.ForgetResource{Resource: p.ID, Node: ga.Node})
+		return err
 	}
 	if ga.Kind == scheduler.StepStop {
 		// Recurring monitors go first, or they would report the stop as
@@ -170,5 +185,33 @@ func (c *Controller) fence(ctx context.Context, node string) error {
 		return fmt.Errorf("fence %s: %w", node, err)
 	}
 	_, err := c.cfg.Store.Apply(ctx, &store.RecordFence{Node: node, At: c.clock()})
+	return err
+}
+
+// orphan rebuilds enough of a deleted primitive from a node's history to
+// stop it: its id and agent (the history keeps no parameters).
+func orphan(cur *cib.CIB, node, id string) *cib.Primitive {
+	ns := cur.Status.Nodes[node]
+	if ns == nil {
+		return nil
+	}
+	h := ns.Resources[id]
+	if h == nil || h.Type == "" {
+		return nil
+	}
+	return &cib.Primitive{ID: id, Class: h.Class, Provider: h.Provider, Type: h.Type}
+}
+
+// recordStonith records a fencing device's start, stop or monitor as done:
+// the device is used by the fencer on demand and checked when it fences.
+func (c *Controller) recordStonith(ctx context.Context, ga scheduler.GraphAction, p *cib.Primitive) error {
+	id := p.ID + "_last_0"
+	if ga.IntervalMS > 0 {
+		id = fmt.Sprintf("%s_monitor_%d", p.ID, ga.IntervalMS)
+	}
+	now := c.clock()
+	rec := cib.OpRecord{ID: id, Operation: string(ga.Kind), IntervalMS: ga.IntervalMS, LastRun: now, LastRCChange: now,
+		Output: "fencing device: registered with the fencer"}
+	_, err := c.cfg.Store.Apply(ctx, &store.RecordOp{Node: ga.Node, Resource: p.ID, Agent: p.Agent(), Op: rec})
 	return err
 }

@@ -141,6 +141,8 @@ func init() { register(func() Command { return &RemoveConstraintsMatching{} }) }
 // constraints of 'resource move' and 'ban'. Removing none is no error.
 type RemoveConstraintsMatching struct {
 	Prefix string `json:"prefix"`
+	// Exact matches the id itself instead of a prefix.
+	Exact bool `json:"exact,omitempty"`
 }
 
 func (*RemoveConstraintsMatching) Kind() string     { return "constraint.remove-prefix" }
@@ -150,7 +152,12 @@ func (c *RemoveConstraintsMatching) Apply(x *cib.CIB) error {
 		return errorf(ErrInvalid, "an empty prefix would remove every location constraint")
 	}
 	cs := &x.Config.Constraints
-	cs.Locations = filter(cs.Locations, func(l cib.Location) bool { return !strings.HasPrefix(l.ID, c.Prefix) })
+	cs.Locations = filter(cs.Locations, func(l cib.Location) bool {
+		if c.Exact {
+			return l.ID != c.Prefix
+		}
+		return !strings.HasPrefix(l.ID, c.Prefix)
+	})
 	return nil
 }
 

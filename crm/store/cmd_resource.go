@@ -214,6 +214,21 @@ func (c *DeleteResource) Apply(x *cib.CIB) error {
 	}
 	x.Config.Resources = kept
 	removeConstraintsOf(&x.Config, gone)
+	// Where a deleted resource is not running its history goes too (so
+	// old failures do not linger in status); where it runs, the DC needs
+	// the history to stop it, and forgets it after.
+	for _, ns := range x.Status.Nodes {
+		for id := range gone {
+			if h, ok := ns.Resources[id]; ok && !activeIn(h) {
+				delete(ns.Resources, id)
+				for k := range ns.Attributes {
+					if isFailAttr(k, id) {
+						delete(ns.Attributes, k)
+					}
+				}
+			}
+		}
+	}
 	var levels []cib.FencingLevel
 	for _, l := range x.Config.FencingLevels {
 		var devs []string

@@ -238,3 +238,47 @@ func (c *ClearNodeHistory) Apply(x *cib.CIB) error {
 	ns.Attributes = nil
 	return nil
 }
+
+func init() { register(func() Command { return &ForgetResource{} }) }
+
+// ForgetResource drops a resource's history and failure attributes on a
+// node (all nodes when Node is empty): what is left of a deleted resource
+// once it is known to be stopped there.
+type ForgetResource struct {
+	Resource string `json:"resource"`
+	Node     string `json:"node,omitempty"`
+}
+
+func (*ForgetResource) Kind() string     { return "status.forget" }
+func (*ForgetResource) Section() Section { return SectionStatus }
+func (c *ForgetResource) Apply(x *cib.CIB) error {
+	if c.Resource == "" {
+		return errorf(ErrInvalid, "name the resource to forget")
+	}
+	for name, ns := range x.Status.Nodes {
+		if c.Node != "" && name != c.Node {
+			continue
+		}
+		delete(ns.Resources, c.Resource)
+		for k := range ns.Attributes {
+			if isFailAttr(k, c.Resource) {
+				delete(ns.Attributes, k)
+			}
+		}
+	}
+	return nil
+}
+
+// activeIn reports whether a history ends with the resource running.
+func activeIn(h *cib.ResourceHistory) bool {
+	if h == nil || len(h.Ops) == 0 {
+		return false
+	}
+	last := h.Ops[0]
+	for _, op := range h.Ops[1:] {
+		if op.CallID > last.CallID {
+			last = op
+		}
+	}
+	return last.RC == 0 && (last.Operation == "start" || last.Operation == "monitor")
+}

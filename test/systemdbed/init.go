@@ -10,8 +10,9 @@ set -euo pipefail
 work=$1 name=$2
 mount --make-rprivate /
 # copies of host mounts below /run (other people's /run/netns/*) would pin
-# their namespaces for as long as this node lives
-findmnt -rn -o TARGET | { grep '^/run/' || true; } | sort -r | while read -r m; do umount -l "$m"; done
+# their namespaces for as long as this node lives; one that its owner
+# deletes meanwhile is already gone, which is fine
+findmnt -rn -o TARGET | { grep '^/run/' || true; } | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
 mount -t tmpfs -o mode=755,nosuid,nodev tmpfs /run
 mkdir -p /run/systemd/system /run/testbed/host
 mount --bind "$work" /run/testbed/host

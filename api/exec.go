@@ -84,3 +84,22 @@ func (c *Client) Probe(ctx context.Context, prims []cib.Primitive) (map[string]c
 	r := map[string]cib.OpRecord{}
 	return r, c.Do(ctx, http.MethodPost, "/v1/probe", ProbeRequest{Primitives: prims}, &r)
 }
+
+// FenceRequest asks the DC to fence a node ('pcsctl stonith fence').
+type FenceRequest struct {
+	Node   string `json:"node"`
+	Action string `json:"action"` // reboot (default in pcsctl), off, on
+}
+
+// FenceResponse lists every attempt the fencer made.
+type FenceResponse struct {
+	Target   string           `json:"target"`
+	Action   string           `json:"action"`
+	Attempts []cib.FenceEvent `json:"attempts"`
+}
+
+// Fence asks the DC (through any node) to fence a node.
+func (c *Client) Fence(ctx context.Context, req FenceRequest) (*FenceResponse, error) {
+	var r FenceResponse
+	return &r, c.Do(ctx, http.MethodPost, "/v1/fence", req, &r)
+}

@@ -20,6 +20,7 @@ import (
 	"pacer/membership"
 	"pacer/pki"
 	"pacer/resources"
+	"pacer/stonith/fencer"
 )
 
 // Version is the pacer release; set at build time with -ldflags.
@@ -27,12 +28,13 @@ var Version = "0.1.0-dev"
 
 // Daemon is one running pacerd.
 type Daemon struct {
-	cfg  *Config
-	log  *slog.Logger
-	tls  *tls.Config
-	ml   *membership.Membership
-	st   *store.Store
-	exec *resources.Executor
+	cfg    *Config
+	log    *slog.Logger
+	tls    *tls.Config
+	ml     *membership.Membership
+	st     *store.Store
+	exec   *resources.Executor
+	fencer *fencer.Fencer
 	// agents is the registry behind the executor (listing, meta-data).
 	agents agentRegistry
 	// closeAgents releases the agent backends (D-Bus, netlink sockets).
@@ -125,6 +127,7 @@ func Start(cfg *Config, opt Options) (*Daemon, error) {
 	if reg, ok := opt.Agents.(agentRegistry); ok {
 		d.agents = reg
 	}
+	d.fencer = newFencer(d)
 	d.exec = resources.New(resources.Config{Node: cfg.NodeName, Agents: opt.Agents, Clock: d.clock, Logger: d.log.With("sub", "exec")})
 	if err := d.serve(); err != nil {
 		d.ml.Shutdown()

@@ -77,6 +77,7 @@ func (d *Daemon) startController() (*controller.Controller, func()) {
 	c := controller.New(controller.Config{
 		Store:   d.st,
 		Runner:  runner{d},
+		Fencer:  dcFencer{d},
 		Members: members{d},
 		Clock:   d.clock,
 		Logger:  d.log.With("sub", "dc"),

@@ -91,7 +91,7 @@ func newRoot(g *globals) *cobra.Command {
 	pf.StringVar(&g.tlsDir, "tls-dir", "", "directory with ca.pem and admin.pem/admin-key.pem for --node (default $PACER_TLS_DIR or /etc/pacer/tls)")
 	root.AddCommand(
 		clusterCmd(g), statusCmd(g), propertyCmd(g), nodeCmd(g), resourceCmd(g),
-		constraintCmd(g), cibCmd(g), demoCmd(g), daemonCmd(),
+		constraintCmd(g), cibCmd(g), demoCmd(g), daemonCmd(), stonithCmd(g),
 	)
 	addWait(g, root)
 	return root

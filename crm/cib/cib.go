@@ -7,6 +7,8 @@ type CIB struct {
 	Version Version       `json:"version"`
 	Config  Configuration `json:"configuration"`
 	Status  Status        `json:"status"`
+	// FenceHistory is every recent fencing attempt, oldest first.
+	FenceHistory []FenceEvent `json:"fence_history,omitempty"`
 }
 
 // Version mirrors Pacemaker's three counters. AdminEpoch is raised only by

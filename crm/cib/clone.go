@@ -6,7 +6,7 @@ func (c *CIB) Clone() *CIB {
 	if c == nil {
 		return nil
 	}
-	out := &CIB{Version: c.Version, Config: c.Config.Clone(), Status: c.Status.Clone()}
+	out := &CIB{Version: c.Version, Config: c.Config.Clone(), Status: c.Status.Clone(), FenceHistory: cloneFenceHistory(c.FenceHistory)}
 	return out
 }
 

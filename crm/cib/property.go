@@ -34,6 +34,7 @@ var Properties = optionTable(
 	Option{"cluster-name", KindString, "", nil, "Name shown by status."},
 	Option{"stonith-enabled", KindBool, "true", nil, "Fence nodes that may still run resources before recovering them elsewhere."},
 	Option{"stonith-timeout", KindDuration, "60s", nil, "How long one fencing action may take."},
+	Option{"stonith-action", KindEnum, "reboot", []string{"reboot", "off", "poweroff"}, "What fencing does to a node: reboot it or power it off."},
 	Option{"no-quorum-policy", KindEnum, "stop", []string{"stop", "freeze", "ignore", "suicide"}, "What a partition without quorum does with its resources."},
 	Option{"symmetric-cluster", KindBool, "true", nil, "Resources may run anywhere unless a constraint says otherwise (false: opt-in)."},
 	Option{"maintenance-mode", KindBool, "false", nil, "Stop managing every resource (nothing is started, stopped or monitored)."},

@@ -173,3 +173,43 @@ func (c *ReplaceConfig) Apply(x *cib.CIB) error {
 	x.Config = c.Config.Clone()
 	return nil
 }
+
+func init() {
+	register(func() Command { return &AddFencingLevel{} })
+	register(func() Command { return &RemoveFencingLevel{} })
+}
+
+// AddFencingLevel adds one fencing topology level ('pcs stonith level add').
+type AddFencingLevel struct {
+	Level cib.FencingLevel `json:"level"`
+}
+
+func (*AddFencingLevel) Kind() string     { return "fencing-level.add" }
+func (*AddFencingLevel) Section() Section { return SectionConfig }
+func (c *AddFencingLevel) Apply(x *cib.CIB) error {
+	l := c.Level
+	if l.ID == "" {
+		l.ID = freeID(x, fmt.Sprintf("fl-%s-%d", l.Target, l.Index))
+	}
+	x.Config.FencingLevels = append(x.Config.FencingLevels, l)
+	return nil
+}
+
+// RemoveFencingLevel removes a level index of one target (or of all).
+type RemoveFencingLevel struct {
+	Index  int    `json:"index"`
+	Target string `json:"target,omitempty"`
+}
+
+func (*RemoveFencingLevel) Kind() string     { return "fencing-level.remove" }
+func (*RemoveFencingLevel) Section() Section { return SectionConfig }
+func (c *RemoveFencingLevel) Apply(x *cib.CIB) error {
+	before := len(x.Config.FencingLevels)
+	x.Config.FencingLevels = filter(x.Config.FencingLevels, func(l cib.FencingLevel) bool {
+		return !(l.Index == c.Index && (c.Target == "" || l.Target == c.Target))
+	})
+	if len(x.Config.FencingLevels) == before {
+		return errorf(ErrNotFound, "no fencing level %d%s; 'pcsctl stonith level config' lists them", c.Index, map[bool]string{true: "", false: " for " + c.Target}[c.Target == ""])
+	}
+	return nil
+}

@@ -282,3 +282,23 @@ func activeIn(h *cib.ResourceHistory) bool {
 	}
 	return last.RC == 0 && (last.Operation == "start" || last.Operation == "monitor")
 }
+
+func init() { register(func() Command { return &RecordFenceAttempt{} }) }
+
+// RecordFenceAttempt appends fencing attempts to the fence history.
+type RecordFenceAttempt struct {
+	Events []cib.FenceEvent `json:"events"`
+}
+
+func (*RecordFenceAttempt) Kind() string     { return "status.fence-history" }
+func (*RecordFenceAttempt) Section() Section { return SectionStatus }
+func (c *RecordFenceAttempt) Apply(x *cib.CIB) error {
+	if len(c.Events) == 0 {
+		return errorf(ErrInvalid, "no fencing attempt to record")
+	}
+	x.FenceHistory = append(x.FenceHistory, c.Events...)
+	if n := len(x.FenceHistory); n > cib.MaxFenceHistory {
+		x.FenceHistory = x.FenceHistory[n-cib.MaxFenceHistory:]
+	}
+	return nil
+}

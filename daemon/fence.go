@@ -1,0 +1,103 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"pacer/api"
+	"pacer/crm/store"
+	"pacer/stonith"
+	"pacer/stonith/fencer"
+)
+
+// dcFencer is the controller's way to fence: the DC's fencer, with every
+// attempt written to the fence history and a confirmed fence to the
+// node's state (which is what lets its resources start elsewhere).
+type dcFencer struct{ d *Daemon }
+
+func (f dcFencer) Fence(ctx context.Context, node string) error {
+	_, err := f.d.fence(ctx, node, stonith.ActionReboot, "dc")
+	return err
+}
+
+func (d *Daemon) fence(ctx context.Context, node string, action stonith.Action, origin string) (*api.FenceResponse, error) {
+	cur, _ := d.st.Read()
+	if v := cur.Config.Property("stonith-action"); v == "off" || v == "poweroff" {
+		if action == stonith.ActionReboot {
+			action = stonith.ActionOff
+		}
+	}
+	events, err := d.fencer.Fence(ctx, cur, node, action, origin)
+	rctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var cmds []store.Command
+	if len(events) > 0 {
+		cmds = append(cmds, &store.RecordFenceAttempt{Events: events})
+	}
+	if err == nil {
+		cmds = append(cmds, &store.RecordFence{Node: node, At: d.clock()})
+	}
+	if len(cmds) > 0 {
+		b, berr := store.NewBatch(cmds...)
+		if berr == nil {
+			if _, werr := d.st.Apply(rctx, b); werr != nil {
+				d.log.Error("could not record the fencing", "target", node, "err", werr)
+			}
+		}
+	}
+	return &api.FenceResponse{Target: node, Action: string(action), Attempts: events}, err
+}
+
+// handleFence runs 'pcsctl stonith fence': on the DC, which holds the
+// devices and records the result; any other node passes it on.
+func (d *Daemon) handleFence(w http.ResponseWriter, r *http.Request) {
+	var req api.FenceRequest
+	if err := decodeBody(r, &req); err != nil {
+		writeErr(w, err)
+		return
+	}
+	action, err := stonith.ParseAction(req.Action)
+	if err == nil {
+		err = stonith.CheckFenceAction(action)
+	}
+	if err != nil || req.Node == "" {
+		writeErr(w, &api.Error{Code: api.CodeInvalid, Message: fmt.Sprintf("fence: give a node and an action off, on or reboot (%v)", err)})
+		return
+	}
+	if req.Node == d.cfg.NodeName && d.st.IsLeader() {
+		writeErr(w, &api.Error{Code: api.CodeInvalid, Message: "the DC does not fence itself: run this on another node, or move the DC first"})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Minute)
+	defer cancel()
+	if !d.st.IsLeader() {
+		if r.Header.Get(api.HeaderForwarded) != "" {
+			writeErr(w, &api.Error{Code: api.CodeNotLeader, Message: d.cfg.NodeName + " is not the DC; retry"})
+			return
+		}
+		c, err := d.leaderClient()
+		if err != nil {
+			writeErr(w, err)
+			return
+		}
+		resp, err := c.Fence(ctx, req)
+		if err != nil {
+			writeErr(w, err)
+			return
+		}
+		writeJSON(w, resp)
+		return
+	}
+	resp, err := d.fence(ctx, req.Node, action, "pcsctl")
+	if err != nil {
+		writeErr(w, &api.Error{Code: api.CodeUnavailable, Message: err.Error()})
+		return
+	}
+	writeJSON(w, resp)
+}
+
+func newFencer(d *Daemon) *fencer.Fencer {
+	return fencer.New(fencer.Config{Node: d.cfg.NodeName, Clock: d.clock, Logger: d.log.With("sub", "fencer")})
+}

@@ -101,3 +101,29 @@ func (d *Daemon) handleFence(w http.ResponseWriter, r *http.Request) {
 func newFencer(d *Daemon) *fencer.Fencer {
 	return fencer.New(fencer.Config{Node: d.cfg.NodeName, Clock: d.clock, Logger: d.log.With("sub", "fencer")})
 }
+
+// handleVerify runs 'pcsctl stonith verify' on the DC.
+func (d *Daemon) handleVerify(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Minute)
+	defer cancel()
+	if !d.st.IsLeader() {
+		if r.Header.Get(api.HeaderForwarded) != "" {
+			writeErr(w, &api.Error{Code: api.CodeNotLeader, Message: d.cfg.NodeName + " is not the DC; retry"})
+			return
+		}
+		c, err := d.leaderClient()
+		if err != nil {
+			writeErr(w, err)
+			return
+		}
+		var out []fencer.Check
+		if err := c.Do(ctx, http.MethodPost, "/v1/stonith/verify", nil, &out); err != nil {
+			writeErr(w, err)
+			return
+		}
+		writeJSON(w, out)
+		return
+	}
+	cur, _ := d.st.Read()
+	writeJSON(w, d.fencer.Verify(ctx, cur))
+}

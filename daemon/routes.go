@@ -32,6 +32,7 @@ func (d *Daemon) routes() *http.ServeMux {
 	mux.HandleFunc("GET /v1/dc", d.handleDC)
 	mux.HandleFunc("POST /v1/exec", d.handleExec)
 	mux.HandleFunc("POST /v1/fence", d.handleFence)
+	mux.HandleFunc("POST /v1/stonith/verify", d.handleVerify)
 	mux.HandleFunc("GET /v1/active", d.handleActive)
 	mux.HandleFunc("POST /v1/probe", d.handleProbe)
 	mux.HandleFunc("GET /v1/agents", d.handleAgents)

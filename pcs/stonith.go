@@ -207,5 +207,6 @@ func stonithCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.AddCommand(create, del, fence, history, level, config)
+	cmd.AddCommand(stonithAgentCmds(g)...)
 	return cmd
 }

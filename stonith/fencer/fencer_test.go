@@ -90,3 +90,18 @@ func TestTopologyLevels(t *testing.T) {
 		t.Errorf("events %+v", events)
 	}
 }
+
+func TestVerify(t *testing.T) {
+	f, _ := setup(t, nil)
+	x := cib.New()
+	x.Config.Nodes = []cib.Node{{ID: "1", Name: "n1"}, {ID: "2", Name: "n2"}}
+	x.Config.Resources = []cib.Resource{dev("fa", "n1:dom1")}
+	checks := f.Verify(context.Background(), x)
+	got := map[string]bool{}
+	for _, c := range checks {
+		got[c.Device+c.Node] = c.OK
+	}
+	if !got["fa"] || !got["n1"] || got["n2"] || len(checks) != 3 {
+		t.Errorf("checks %+v; want device fa ok, n1 fenceable, n2 not", checks)
+	}
+}

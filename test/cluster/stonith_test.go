@@ -42,6 +42,15 @@ func TestStonithFenceThroughDC(t *testing.T) {
 	if out := run("stonith", "config"); !strings.Contains(out, "Resource: dummyfence (stonith:fence_dummy)") {
 		t.Errorf("stonith config:\n%s", out)
 	}
+	if out := run("stonith", "verify"); !strings.Contains(out, "OK   device dummyfence: answers") || !strings.Contains(out, "OK   node node3: fenceable by [dummyfence (plug node3)]") {
+		t.Errorf("stonith verify:\n%s", out)
+	}
+	if out := run("stonith", "describe", "fence_dummy"); !strings.Contains(out, "Stonith options:") {
+		t.Errorf("stonith describe:\n%s", out)
+	}
+	if _, e, code := c.Pcsctl(n, "stonith", "confirm", victim); code == 0 || !strings.Contains(e, "WARNING") {
+		t.Errorf("confirm without --force must refuse with a warning: %d %s", code, e)
+	}
 	out := run("stonith", "fence", victim, "--off")
 	if !strings.Contains(out, "Node: "+victim+" fenced (off)") || !strings.Contains(out, "off via dummyfence: ok") {
 		t.Errorf("stonith fence:\n%s", out)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"pacer/api"
+	"pacer/crm/cib"
 	"pacer/crm/store"
 	"pacer/stonith"
 	"pacer/stonith/fencer"
@@ -126,4 +127,9 @@ func (d *Daemon) handleVerify(w http.ResponseWriter, r *http.Request) {
 	}
 	cur, _ := d.st.Read()
 	writeJSON(w, d.fencer.Verify(ctx, cur))
+}
+
+// MonitorDevice checks a fencing device for the DC's monitors.
+func (f dcFencer) MonitorDevice(ctx context.Context, p *cib.Primitive) error {
+	return f.d.fencer.Monitor(ctx, p)
 }

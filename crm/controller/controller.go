@@ -29,6 +29,12 @@ type Fencer interface {
 	Fence(ctx context.Context, node string) error
 }
 
+// DeviceMonitor checks a fencing device; a Fencer may implement it, so
+// devices are monitored like other resources.
+type DeviceMonitor interface {
+	MonitorDevice(ctx context.Context, p *cib.Primitive) error
+}
+
 // Store is the replicated CIB.
 type Store interface {
 	Read() (*cib.CIB, uint64)
@@ -378,6 +384,10 @@ func (c *Controller) ensureMonitors(ctx context.Context, cur *cib.CIB, tr *sched
 	for _, rs := range tr.Resources {
 		p := cur.Config.Primitive(rs.ID)
 		if p == nil || !rs.Managed {
+			continue
+		}
+		if p.Class == "stonith" {
+			c.monitorDevice(ctx, cur, p, rs.Current)
 			continue
 		}
 		for _, node := range rs.Current {

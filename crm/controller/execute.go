@@ -212,6 +212,56 @@ func (c *Controller) recordStonith(ctx context.Context, ga scheduler.GraphAction
 	now := c.clock()
 	rec := cib.OpRecord{ID: id, Operation: string(ga.Kind), IntervalMS: ga.IntervalMS, LastRun: now, LastRCChange: now,
 		Output: "fencing device: registered with the fencer"}
-	_, err := c.cfg.Store.Apply(ctx, &store.RecordOp{Node: ga.Node, Resource: p.ID, Agent: p.Agent(), Op: rec})
+	failed := false
+	if ga.Kind == scheduler.StepMonitor {
+		rec.RC, rec.Output, failed = c.checkDevice(ctx, p)
+	}
+	_, err := c.cfg.Store.Apply(ctx, &store.RecordOp{Node: ga.Node, Resource: p.ID, Agent: p.Agent(), Op: rec, Failed: failed})
 	return err
+}
+
+// checkDevice monitors a fencing device through the fencer: rc 0, or 1
+// with the reason.
+func (c *Controller) checkDevice(ctx context.Context, p *cib.Primitive) (int, string, bool) {
+	dm, ok := c.cfg.Fencer.(DeviceMonitor)
+	if !ok {
+		return 0, "fencing device: registered (this fencer cannot monitor devices)", false
+	}
+	mctx, cancel := context.WithTimeout(ctx, c.cfg.ActionTimeout)
+	defer cancel()
+	if err := dm.MonitorDevice(mctx, p); err != nil {
+		return 1, "fencing device does not answer: " + err.Error(), true
+	}
+	return 0, "fencing device answers", false
+}
+
+// monitorDevice repeats a device's monitor when its interval has passed
+// since the last one (checked on each idle round and recheck).
+func (c *Controller) monitorDevice(ctx context.Context, cur *cib.CIB, p *cib.Primitive, on []string) {
+	for _, op := range p.Ops {
+		iv, err := cib.ParseDuration(op.Interval)
+		if op.Name != "monitor" || err != nil || iv <= 0 {
+			continue
+		}
+		for _, node := range on {
+			ns := cur.Status.Nodes[node]
+			if ns == nil || ns.Resources[p.ID] == nil {
+				continue
+			}
+			id := fmt.Sprintf("%s_monitor_%d", p.ID, iv.Milliseconds())
+			var last time.Time
+			for _, r := range ns.Resources[p.ID].Ops {
+				if r.ID == id {
+					last = r.LastRun
+				}
+			}
+			if c.clock().Sub(last) < iv {
+				continue
+			}
+			ga := scheduler.GraphAction{Kind: scheduler.StepMonitor, Resource: p.ID, Node: node, IntervalMS: iv.Milliseconds()}
+			if err := c.recordStonith(ctx, ga, p); err != nil {
+				c.log.Warn("record device monitor", "device", p.ID, "err", err)
+			}
+		}
+	}
 }

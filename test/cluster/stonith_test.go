@@ -42,6 +42,18 @@ func TestStonithFenceThroughDC(t *testing.T) {
 	if out := run("stonith", "config"); !strings.Contains(out, "Resource: dummyfence (stonith:fence_dummy)") {
 		t.Errorf("stonith config:\n%s", out)
 	}
+	// The device is placed like a resource and its monitor really asks it.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		x, _, _ := c.Pcsctl(n, "cib", "export", "--json")
+		if strings.Contains(x, `"id": "dummyfence_monitor_60000"`) && strings.Contains(x, "fencing device answers") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no monitor of the fencing device recorded:\n%s", x)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	if out := run("stonith", "verify"); !strings.Contains(out, "OK   device dummyfence: answers") || !strings.Contains(out, "OK   node node3: fenceable by [dummyfence (plug node3)]") {
 		t.Errorf("stonith verify:\n%s", out)
 	}
@@ -67,7 +79,7 @@ func TestStonithFenceThroughDC(t *testing.T) {
 	}
 	// fence_dummy did not really stop the victim: it is seen alive and
 	// taken back as a member.
-	deadline := time.Now().Add(20 * time.Second)
+	deadline = time.Now().Add(20 * time.Second)
 	for {
 		st, _, _ := c.Pcsctl(n, "status")
 		if strings.Contains(st, "Online: [ node1 node2 node3 ]") {

@@ -92,6 +92,8 @@ func newRoot(g *globals) *cobra.Command {
 	root.AddCommand(
 		clusterCmd(g), statusCmd(g), propertyCmd(g), nodeCmd(g), resourceCmd(g),
 		constraintCmd(g), cibCmd(g), demoCmd(g), daemonCmd(), stonithCmd(g),
+		simulateCmd(g),
+		explainCmd(g),
 	)
 	addWait(g, root)
 	return root

@@ -104,7 +104,13 @@ func (s Status) Clone() Status {
 					continue
 				}
 				hh := *h
-				hh.Ops = cloneSlice(h.Ops, func(o OpRecord) OpRecord { return o })
+				hh.Ops = cloneSlice(h.Ops, func(o OpRecord) OpRecord {
+					if o.ExpectedRC != nil {
+						rc := *o.ExpectedRC
+						o.ExpectedRC = &rc
+					}
+					return o
+				})
 				m.Resources[id] = &hh
 			}
 		}

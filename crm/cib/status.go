@@ -46,6 +46,27 @@ type OpRecord struct {
 	LastRun      time.Time `json:"last_run"`
 	LastRCChange time.Time `json:"last_rc_change"`
 	Output       string    `json:"output,omitempty"`
+	// ExpectedRC is the result the operation was run for, when it is not
+	// the usual one (DefaultExpectedRC): Pacemaker keeps it in the
+	// transition key, e.g. a probe that expected the resource running.
+	ExpectedRC *int `json:"expected_rc,omitempty"`
+}
+
+// DefaultExpectedRC is the result an operation is normally run for: 7
+// (not running) for a probe (a monitor with interval 0), 0 otherwise.
+func (o *OpRecord) DefaultExpectedRC() int {
+	if o.Operation == "monitor" && o.IntervalMS == 0 {
+		return 7
+	}
+	return 0
+}
+
+// Expected returns ExpectedRC, or DefaultExpectedRC when it is unset.
+func (o *OpRecord) Expected() int {
+	if o.ExpectedRC != nil {
+		return *o.ExpectedRC
+	}
+	return o.DefaultExpectedRC()
 }
 
 // FailCountAttr is the transient attribute name Pacemaker uses for a fail

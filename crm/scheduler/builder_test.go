@@ -148,7 +148,12 @@ func (x *cl) history(node, rsc string) *cib.ResourceHistory {
 	}
 	h := ns.Resources[rsc]
 	if h == nil {
+		// The history names the configured agent, as the executor
+		// records it (Pacemaker restarts a resource whose agent changed).
 		h = &cib.ResourceHistory{ID: rsc, Class: "ocf", Provider: "heartbeat", Type: "Dummy"}
+		if p := x.c.Config.Primitive(rsc); p != nil {
+			h.Class, h.Provider, h.Type = p.Class, p.Provider, p.Type
+		}
 		ns.Resources[rsc] = h
 	}
 	return h
@@ -163,10 +168,30 @@ func (x *cl) rec(node, rsc, op string, intervalMS int64, rc int, at time.Time) *
 	return x
 }
 
-// running records a probe (not running), a start and a good monitor.
+// recExpect appends an operation result that was run expecting rc
+// expected (a transition key's expected result).
+func (x *cl) recExpect(node, rsc, op string, intervalMS int64, rc, expected int, at time.Time) *cl {
+	x.rec(node, rsc, op, intervalMS, rc, at)
+	h := x.history(node, rsc)
+	h.Ops[len(h.Ops)-1].ExpectedRC = &expected
+	return x
+}
+
+// running records a probe (not running), a start and, when the
+// resource defines a 10s monitor (or is not configured), a good monitor.
 func (x *cl) running(rsc, node string) *cl {
 	at := x.now.Add(-time.Hour)
-	return x.rec(node, rsc, "monitor", 0, 7, at).rec(node, rsc, "start", 0, 0, at).rec(node, rsc, "monitor", 10000, 0, at)
+	x.rec(node, rsc, "monitor", 0, 7, at).rec(node, rsc, "start", 0, 0, at)
+	p := x.c.Config.Primitive(rsc)
+	if p == nil {
+		return x.rec(node, rsc, "monitor", 10000, 0, at)
+	}
+	for _, o := range p.Ops {
+		if o.Name == "monitor" && o.Interval == "10s" {
+			return x.rec(node, rsc, "monitor", 10000, 0, at)
+		}
+	}
+	return x
 }
 
 // probedStopped records a probe that found the resource stopped.

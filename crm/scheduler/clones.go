@@ -79,7 +79,7 @@ func (s *scheduler) assignInstances(c *resource, insts []*resource) {
 		if cur == nil || instanceFailed(inst) || !cur.available() || c.counts[cur.idx] >= optimal {
 			continue
 		}
-		if s.assignEarly(c, inst, cur) {
+		if s.assignEarly(c, inst, cur, c.cloneMax-done) {
 			done++
 		}
 	}
@@ -100,11 +100,15 @@ func (s *scheduler) assignInstances(c *resource, insts []*resource) {
 	}
 }
 
-// assignEarly tries to keep an instance on its current node. If the
-// normal assignment would put it elsewhere, the attempt is undone and the
-// instance waits for the second round (Pacemaker retries with
-// reservations first; this is the simple form of assign_instance_early).
-func (s *scheduler) assignEarly(c, inst *resource, cur *node) bool {
+// assignEarly is assign_instance_early: it tries to keep an instance on
+// its current node. When the normal assignment would put it elsewhere,
+// the attempt is undone, one instance is reserved for the node it chose
+// (so that node counts as holding its share) and the assignment is tried
+// again, as long as instances are left to reserve (left: clone-max minus
+// the instances already placed). Instances thus go to nodes in
+// proportion to their preferences without shuffling running ones:
+// reservations only steer this attempt and are dropped afterwards.
+func (s *scheduler) assignEarly(c, inst *resource, cur *node, left int) bool {
 	for _, p := range inst.primitives() {
 		if p.allowed[cur.idx] == scoreAbsent || p.allowed[cur.idx] < 0 {
 			return false
@@ -119,16 +123,29 @@ func (s *scheduler) assignEarly(c, inst *resource, cur *node) bool {
 		}
 	}
 	save(inst)
-	if got := s.assignInstance(c, inst, cur); got == cur {
-		return true
-	} else if got != nil {
-		c.counts[got.idx]--
+	counts := append([]int(nil), c.counts...)
+	kept := false
+	for reserved := 0; reserved < left; reserved++ {
+		got := s.assignInstance(c, inst, cur)
+		if got == cur {
+			kept = true
+			break
+		}
+		s.unassign(inst)
+		for r, t := range saved {
+			r.allowed = t.clone()
+		}
+		if got == nil {
+			break
+		}
+		// assignInstance counted the instance on got: that count stays
+		// as the reservation for the next try.
 	}
-	s.unassign(inst)
-	for r, t := range saved {
-		r.allowed = t
+	copy(c.counts, counts)
+	if kept {
+		c.counts[cur.idx]++
 	}
-	return false
+	return kept
 }
 
 // assignInstance bans the nodes an instance may not use (unavailable,

@@ -123,14 +123,21 @@
 //
 // Anonymous clones only. A clone of a primitive P (or group G) has
 // clone-max instances (default: the number of configured nodes) named
-// "P:0", "P:1", ... (members of a cloned group "M:0", ...), at most
-// clone-node-max (default 1) per node. Active copies found in the status
-// are bound to instances in order (online nodes first, then configured
-// node order), so instance numbers are stable while copies keep running.
-// Healthy running instances stay where they are while their node holds
-// no more than its share (clone-max / available nodes); the others are
-// placed like primitives, spreading across nodes through the tie-break.
-// Constraints name the clone (or its child, meaning the clone).
+// "P:0", "P:1", ... (members of a cloned group "M:0", ...), at most one
+// per node: clone-node-max above 1 is ignored with a warning, as
+// Pacemaker does for anonymous clones (scenario clone-node-max). Clones
+// have resource-stickiness 1 unless it is set (on the clone or in
+// rsc_defaults), as in Pacemaker (scenario clone-sticky-by-default).
+// Active copies found in the status are bound to instances in order
+// (online nodes first, then configured node order), so instance numbers
+// are stable while copies keep running. Healthy running instances stay
+// where they are while their node holds no more than its share
+// (clone-max / available nodes): when an instance would rather go
+// elsewhere, that node is reserved for a later instance and keeping it is
+// tried again, as long as instances are left (Pacemaker 2.1.7's
+// assign_instance_early, scenario clone-keeps-running-instances). The
+// others are placed like primitives, spreading across nodes through the
+// tie-break. Constraints name the clone (or its child, meaning the clone).
 //
 // # Actions
 //
@@ -156,8 +163,11 @@
 //     node states itself and may not have set join yet).
 //   - A stop on an unclean node that cannot be fenced is never attempted,
 //     even if the node is still in the membership.
-//   - Keeping a clone instance on its current node is tried once, without
-//     Pacemaker's reservation retries.
+//   - Mandatory colocations are applied before optional ones and clone
+//     instances are kept with reservations, as in Pacemaker 2.1.6 and
+//     2.1.7; Pacemaker 2.1.5 (Debian 12) differs there (see
+//     docs/reference/simulate.md, which lists every difference found by
+//     test/pcmkcompat against crm_simulate).
 //   - Order kind Serialize is treated as Optional; promote/demote in
 //     orders count as start/stop.
 //   - With no-quorum-policy=freeze a stopped resource is not assigned at

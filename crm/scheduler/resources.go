@@ -242,6 +242,13 @@ func (s *scheduler) newClone(c *cib.Clone) (*resource, error) {
 	if !ok || perNode < 1 {
 		perNode = 1
 	}
+	if perNode > 1 {
+		// Copies of an anonymous clone on one node would share one
+		// resource id on that node's executor; Pacemaker ignores the
+		// option for them too (clone.c, clone_unpack).
+		s.warnf("clone %s: clone-node-max=%d ignored: an anonymous clone runs at most one copy per node", c.ID, perNode)
+		perNode = 1
+	}
 	r.cloneMax, r.cloneNodeMax = int(max), int(perNode)
 	child := c.Child()
 	if child == "" || (c.Primitive != nil && c.Group != nil) {
@@ -278,6 +285,15 @@ func (s *scheduler) meta(r *resource, name string) string {
 	for p := r; p != nil; p = p.parent {
 		if v, ok := p.ownMeta[name]; ok {
 			return v
+		}
+		if p.kind == kClone && name == "resource-stickiness" {
+			// Clones are "ever so slightly sticky by default" so that
+			// instances are not shuffled for nothing (Pacemaker's
+			// clone_unpack): 1 unless rsc_defaults says otherwise.
+			if v, ok := s.cfg.RscDefaults[name]; ok {
+				return v
+			}
+			return "1"
 		}
 	}
 	return s.cfg.RscDefaults[name]

@@ -390,6 +390,13 @@ var scenarios = []scenario{
 			return cluster("node1", "node2").prim("A").rec("node2", "A", "monitor", 0, 0, t0.Add(-time.Minute))
 		},
 		placement: "A=node2"},
+	{name: "monitor-expected-not-running", desc: "a monitor that was run expecting 'not running' (rc 7) is no failure",
+		build: func() *cl {
+			return cluster("node1", "node2").prim("A", "resource-stickiness", "100").probedStopped("A", "node2").
+				rec("node1", "A", "start", 0, 0, t0.Add(-time.Hour)).rec("node1", "A", "stop", 0, 0, t0.Add(-30*time.Minute)).
+				recExpect("node1", "A", "monitor", 20000, 7, 7, t0.Add(-time.Minute))
+		},
+		placement: "A=node1", actions: []string{"start A ->node1"}},
 	{name: "multiply-active", desc: "active on two nodes: stopped on both, started on one",
 		build: func() *cl {
 			return cluster("node1", "node2").prim("A").running("A", "node1").running("A", "node2")
@@ -506,9 +513,9 @@ var scenarios = []scenario{
 	{name: "clone-max", desc: "clone-max=2 limits the instances",
 		build:     func() *cl { return cluster("node1", "node2", "node3").clone("c", "p", "clone-max", "2") },
 		placement: "p:0=node1 p:1=node2"},
-	{name: "clone-node-max", desc: "clone-node-max=2 allows two per node",
+	{name: "clone-node-max", desc: "clone-node-max=2 is ignored: an anonymous clone runs one copy per node (as Pacemaker)",
 		build:     func() *cl { return cluster("node1", "node2").clone("c", "p", "clone-max", "4", "clone-node-max", "2") },
-		placement: "p:0=node1 p:1=node2 p:2=node1 p:3=node2"},
+		placement: "p:0=node1 p:1=node2 p:2=stopped p:3=stopped"},
 	{name: "clone-running-stable", desc: "running copies keep their nodes; the missing one starts",
 		build: func() *cl {
 			return cluster("node1", "node2", "node3").clone("c", "p").running("p", "node2").running("p", "node3")
@@ -541,6 +548,17 @@ var scenarios = []scenario{
 	{name: "clone-of-group", desc: "a cloned group runs one group instance per node",
 		build:     func() *cl { return cluster("node1", "node2").cloneGroup("c", "g", []string{"a", "b"}) },
 		placement: "a:0=node1 b:0=node1 a:1=node2 b:1=node2"},
+	{name: "clone-keeps-running-instances", desc: "a dependent's preference is met by the stopped instance, not by moving a running one",
+		build: func() *cl {
+			return cluster("node1", "node2", "node3").clone("c", "p").prim("vip").running("p", "node1").running("p", "node2").
+				loc("l", "vip", "node3", "100").coloc("cc", "vip", "c", "INFINITY")
+		},
+		placement: "p:0=node1 p:1=node2 p:2=node3 vip=node3", actions: []string{"start p:2 ->node3", "start vip ->node3"}},
+	{name: "clone-sticky-by-default", desc: "clones have resource-stickiness 1 by default: a location of 1 does not move an instance",
+		build: func() *cl {
+			return cluster("node1", "node2").clone("c", "p", "clone-max", "1").running("p", "node2").loc("l", "c", "node1", "1")
+		},
+		placement: "p:0=node2", actions: none},
 	{name: "clone-failcount-bans-clone", desc: "an instance at its threshold bans the clone from that node",
 		build: func() *cl {
 			return cluster("node1", "node2", "node3").clone("c", "p", "clone-max", "2", "migration-threshold", "1").

@@ -63,6 +63,7 @@ type scheduler struct {
 	orders     []*ordering
 	bans       []ban                 // score contributions found in status
 	failCounts []map[string]failInfo // per node: fail counts by resource
+	opsBuf     []*cib.OpRecord       // evalHistory's scratch list
 	nodeOrder  []*node               // nodes sorted by name (tie-break)
 
 	haveFencing bool // a stonith-class primitive is configured

@@ -1,8 +1,9 @@
 package scheduler
 
 import (
+	"cmp"
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -87,6 +88,11 @@ func (s *scheduler) unpackStatus() {
 		}
 	}
 	bound := map[string]int{} // "clone/node" -> instance, for cloned groups
+	// Every node's histories are read in id order. Sorting the union of
+	// the ids once and walking it per node is the same order as sorting
+	// each node's ids, at a fraction of the cost when every node knows
+	// every resource (probes): 10,000 resources on 32 nodes.
+	ids := s.historyIDs()
 	for _, n := range order {
 		ns := s.in.CIB.Status.Nodes[n.name]
 		if ns == nil {
@@ -96,7 +102,7 @@ func (s *scheduler) unpackStatus() {
 		if !s.opt.stonith && !n.online {
 			continue
 		}
-		for _, rid := range sortedKeys(ns.Resources) {
+		for _, rid := range ids {
 			h := ns.Resources[rid]
 			if h == nil {
 				continue
@@ -104,6 +110,27 @@ func (s *scheduler) unpackStatus() {
 			s.unpackHistory(n, rid, h, bound)
 		}
 	}
+}
+
+// historyIDs is the sorted union of the resource ids in every configured
+// node's history.
+func (s *scheduler) historyIDs() []string {
+	var ids []string
+	seen := map[string]struct{}{}
+	for _, n := range s.nodes {
+		ns := s.in.CIB.Status.Nodes[n.name]
+		if ns == nil {
+			continue
+		}
+		for rid := range ns.Resources {
+			if _, ok := seen[rid]; !ok {
+				seen[rid] = struct{}{}
+				ids = append(ids, rid)
+			}
+		}
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 // unpackHistory maps one lrm_resource entry to a resource (finding a free
@@ -271,7 +298,7 @@ func (s *scheduler) processState(r *resource, n *node, res histResult) {
 // order, as unpack_lrm_resource and unpack_rsc_op do, and returns the
 // resulting role and failure handling.
 func (s *scheduler) evalHistory(r *resource, n *node, h *cib.ResourceHistory) histResult {
-	ops := make([]*cib.OpRecord, 0, len(h.Ops))
+	ops := s.opsBuf[:0]
 	for i := range h.Ops {
 		op := &h.Ops[i]
 		switch op.Operation {
@@ -284,16 +311,16 @@ func (s *scheduler) evalHistory(r *resource, n *node, h *cib.ResourceHistory) hi
 		}
 		ops = append(ops, op)
 	}
-	sort.SliceStable(ops, func(i, j int) bool { return callOrder(ops[i]) < callOrder(ops[j]) })
+	slices.SortStableFunc(ops, func(a, b *cib.OpRecord) int { return cmp.Compare(callOrder(a), callOrder(b)) })
+	s.opsBuf = ops[:0] // reused by the next history; nothing keeps ops
 
 	res := histResult{role: roleUnknown}
 	var lastFailure *cib.OpRecord
 	for _, op := range ops {
 		probe := op.Operation == "monitor" && op.IntervalMS == 0
-		expected := rcOK
-		if probe {
-			expected = rcNotRunning
-		}
+		// The result the operation was run for: 7 for a probe, 0
+		// otherwise, unless the record says (Pacemaker's transition key).
+		expected := op.Expected()
 		st := remapStatus(op, probe, expected, r.managed)
 		if probe && op.RC == rcNotInstalled && st != execPending {
 			// A masked probe failure: not running, and banned there.

@@ -111,6 +111,11 @@ func (s *scheduler) initTables(r *resource, fill cib.Score) {
 // resourceLocation is Pacemaker's resource_location for one node: the
 // score goes to the resource and every descendant alike.
 func (s *scheduler) resourceLocation(r *resource, n *node, v cib.Score, text string) {
+	if n.idx >= len(r.allowed) {
+		// An orphan (active but no longer configured) has no score
+		// table: it is only ever stopped, so a ban changes nothing.
+		return
+	}
 	r.allowed.add(n.idx, v)
 	if r.isPrimitive() && text != "" {
 		r.reasons = append(r.reasons, Reason{Node: n.name, Score: v, Text: text})

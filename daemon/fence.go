@@ -74,21 +74,8 @@ func (d *Daemon) handleFence(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Minute)
 	defer cancel()
 	if !d.st.IsLeader() {
-		if r.Header.Get(api.HeaderForwarded) != "" {
-			writeErr(w, &api.Error{Code: api.CodeNotLeader, Message: d.cfg.NodeName + " is not the DC; retry"})
-			return
-		}
-		c, err := d.leaderClient()
-		if err != nil {
-			writeErr(w, err)
-			return
-		}
-		resp, err := c.Fence(ctx, req)
-		if err != nil {
-			writeErr(w, err)
-			return
-		}
-		writeJSON(w, resp)
+		var resp api.FenceResponse
+		d.relayToDC(ctx, w, r, "/v1/fence", req, &resp)
 		return
 	}
 	resp, err := d.fence(ctx, req.Node, action, "pcsctl")
@@ -108,21 +95,8 @@ func (d *Daemon) handleVerify(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Minute)
 	defer cancel()
 	if !d.st.IsLeader() {
-		if r.Header.Get(api.HeaderForwarded) != "" {
-			writeErr(w, &api.Error{Code: api.CodeNotLeader, Message: d.cfg.NodeName + " is not the DC; retry"})
-			return
-		}
-		c, err := d.leaderClient()
-		if err != nil {
-			writeErr(w, err)
-			return
-		}
 		var out []fencer.Check
-		if err := c.Do(ctx, http.MethodPost, "/v1/stonith/verify", nil, &out); err != nil {
-			writeErr(w, err)
-			return
-		}
-		writeJSON(w, out)
+		d.relayToDC(ctx, w, r, "/v1/stonith/verify", nil, &out)
 		return
 	}
 	cur, _ := d.st.Read()
@@ -132,4 +106,23 @@ func (d *Daemon) handleVerify(w http.ResponseWriter, r *http.Request) {
 // MonitorDevice checks a fencing device for the DC's monitors.
 func (f dcFencer) MonitorDevice(ctx context.Context, p *cib.Primitive) error {
 	return f.d.fencer.Monitor(ctx, p)
+}
+
+// relayToDC passes a request that only the DC can answer to it, and its
+// answer back. A relayed request is never relayed again.
+func (d *Daemon) relayToDC(ctx context.Context, w http.ResponseWriter, r *http.Request, path string, in, out any) {
+	if r.Header.Get(api.HeaderForwarded) != "" {
+		writeErr(w, &api.Error{Code: api.CodeNotLeader, Message: d.cfg.NodeName + " is not the DC; retry"})
+		return
+	}
+	c, err := d.leaderClient()
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	if err := c.Do(ctx, http.MethodPost, path, in, out); err != nil {
+		writeErr(w, err)
+		return
+	}
+	writeJSON(w, out)
 }

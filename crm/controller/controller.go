@@ -164,7 +164,7 @@ func (c *Controller) Kick() {
 func (c *Controller) Run(ctx context.Context) error {
 	changed, cancel := c.cfg.Store.Subscribe()
 	defer cancel()
-	recheck := time.NewTicker(c.cfg.Recheck)
+	recheck := time.NewTicker(c.recheckInterval())
 	defer recheck.Stop()
 	for {
 		more, err := c.round(ctx, changed)
@@ -190,6 +190,7 @@ func (c *Controller) Run(ctx context.Context) error {
 		case <-c.kick:
 		case <-recheck.C:
 		}
+		recheck.Reset(c.recheckInterval())
 	}
 }
 
@@ -432,4 +433,17 @@ func schedule(cur *cib.CIB, now time.Time) (tr *scheduler.Transition, err error)
 		}
 	}()
 	return scheduler.Schedule(scheduler.Input{CIB: cur, Quorum: true, Now: now})
+}
+
+// recheckInterval is how long an idle DC waits before it reschedules
+// anyway (failure-timeout expiry): the cluster-recheck-interval property
+// when it is set, else Config.Recheck.
+func (c *Controller) recheckInterval() time.Duration {
+	cur, _ := c.cfg.Store.Read()
+	if v := cur.Config.Properties["cluster-recheck-interval"]; v != "" {
+		if d, err := cib.ParseDuration(v); err == nil && d >= time.Second {
+			return d
+		}
+	}
+	return c.cfg.Recheck
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"pacer/test/systemdbed"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -244,38 +245,12 @@ func delNetns(name string) error {
 	return nil
 }
 
-// removeCgroup kills what is left in a node's cgroup and removes the
-// subtree, deepest first. It only touches directories named by the bed
-// (systemdbed's pacer-sdbed-* below a cgroup2 mount).
+// removeCgroup kills what is left in a node's cgroup and removes it. It
+// only touches directories named by the bed (systemdbed's pacer-sdbed-*
+// below a cgroup2 mount).
 func removeCgroup(cg string) error {
 	if cg == "" || !strings.HasPrefix(filepath.Base(cg), "pacer-sdbed-") {
 		return nil
 	}
-	if _, err := os.Stat(cg); errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	_ = os.WriteFile(filepath.Join(cg, "cgroup.kill"), []byte("1"), 0)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var dirs []string
-		_ = filepath.WalkDir(cg, func(p string, d os.DirEntry, err error) error {
-			if err == nil && d.IsDir() {
-				dirs = append(dirs, p)
-			}
-			return nil
-		})
-		var last error
-		for i := len(dirs) - 1; i >= 0; i-- {
-			if err := os.Remove(dirs[i]); err != nil && !errors.Is(err, os.ErrNotExist) {
-				last = err
-			}
-		}
-		if last == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("remove cgroup %s: %w", cg, last)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return systemdbed.RemoveCgroup(cg)
 }

@@ -335,7 +335,7 @@ func (n *Node) Close() error {
 	}
 	n.pool = nil
 	n.mu.Unlock()
-	return removeCgroup(n.cgroup)
+	return RemoveCgroup(n.cgroup)
 }
 
 func ppid(pid int) int {
@@ -352,9 +352,10 @@ func ppid(pid int) int {
 	return 0
 }
 
-// removeCgroup kills what is left in a node's cgroup (cgroup.kill) and
-// removes the subtree, deepest first.
-func removeCgroup(cg string) error {
+// RemoveCgroup kills what is left in a node's cgroup (cgroup.kill) and
+// removes the subtree, deepest first. test/bed uses it for its own
+// teardown too.
+func RemoveCgroup(cg string) error {
 	if cg == "" {
 		return nil
 	}
@@ -408,6 +409,6 @@ func sweep() {
 		if err := syscall.Kill(pid, 0); err == nil || err == syscall.EPERM {
 			continue
 		}
-		_ = removeCgroup(filepath.Join(root, e.Name()))
+		_ = RemoveCgroup(filepath.Join(root, e.Name()))
 	}
 }

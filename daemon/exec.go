@@ -132,7 +132,7 @@ func (d *Daemon) reportEvents() {
 		if q := cur.Config.Primitive(ev.Resource); q != nil {
 			p = *q
 		}
-		failed := ev.Record.RC != 0 && !(ev.Record.Operation == "monitor" && ev.Record.RC == 7 && ev.Record.IntervalMS == 0)
+		failed := resources.Failed(ev.Record.Operation, time.Duration(ev.Record.IntervalMS)*time.Millisecond, ev.Record.RC)
 		cmd := &store.RecordOp{Node: d.cfg.NodeName, Resource: ev.Resource, Agent: p.Agent(), Op: ev.Record, Failed: failed}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		if err := d.applyAnywhere(ctx, cmd); err != nil {

@@ -86,14 +86,7 @@ func (d *Daemon) stopAll(cur *cib.CIB, ids []string) {
 			continue
 		}
 		d.exec.CancelAll(p.ID)
-		timeout := 20 * time.Second
-		for _, op := range p.Ops {
-			if op.Name == "stop" && op.Timeout != "" {
-				if t, err := cib.ParseDuration(op.Timeout); err == nil && t > 0 {
-					timeout = t
-				}
-			}
-		}
+		timeout := p.OpTimeout("stop", 0, 20*time.Second)
 		ctx, cancel := context.WithTimeout(context.Background(), timeout+time.Second)
 		rec, err := d.exec.Execute(ctx, resources.Action{Primitive: *p, Op: "stop", Timeout: timeout})
 		cancel()

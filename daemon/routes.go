@@ -481,17 +481,7 @@ func runningOn(c *cib.CIB, id string) (string, bool) {
 	offline := ""
 	for _, n := range names {
 		ns := c.Status.Nodes[n]
-		h := ns.Resources[id]
-		if h == nil || len(h.Ops) == 0 {
-			continue
-		}
-		last := h.Ops[0]
-		for _, op := range h.Ops[1:] {
-			if op.CallID > last.CallID {
-				last = op
-			}
-		}
-		if last.RC != 0 || (last.Operation != "start" && last.Operation != "monitor") {
+		if !ns.Resources[id].Active() {
 			continue
 		}
 		if ns.InCCM && ns.Crmd {

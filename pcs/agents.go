@@ -134,14 +134,7 @@ func debugCmd(g *globals, op string) *cobra.Command {
 			if p == nil {
 				return usage("resource %q does not exist", args[0])
 			}
-			timeout := 20 * time.Second
-			for _, o := range p.Ops {
-				if o.Name == op && o.Timeout != "" {
-					if d, err := cib.ParseDuration(o.Timeout); err == nil && d > 0 {
-						timeout = d
-					}
-				}
-			}
+			timeout := p.OpTimeout(op, 0, 20*time.Second)
 			return g.with(func(cl *api.Client, cx context.Context) error {
 				cx, cancel := context.WithTimeout(context.Background(), timeout+5*time.Second)
 				defer cancel()

@@ -249,7 +249,7 @@ func (e *Executor) record(rs *resourceState, a Action, res agents.Result, queued
 	case a.Op == agents.ActionMonitor && rc == int(agents.NotRunning):
 		rs.active = false
 	}
-	if failed(a, rc) {
+	if Failed(a.Op, a.Interval, rc) {
 		rs.failCount[fmt.Sprintf("%s_%d", a.Op, a.Interval.Milliseconds())]++
 	}
 	rs.history = append(rs.history, rec)
@@ -259,17 +259,17 @@ func (e *Executor) record(rs *resourceState, a Action, res agents.Result, queued
 	return rec
 }
 
-// failed says whether a result counts as a failure. A probe or a
-// one-shot monitor returning "not running" answers a question; a
+// Failed says whether a result counts as a failure (and so raises the
+// fail count). A probe or a one-shot monitor returning "not running"
+// answers a question, as does a stop of something already stopped; a
 // recurring monitor returning it means the resource died.
-func failed(a Action, rc int) bool {
-	if rc == int(agents.OK) {
+func Failed(op string, interval time.Duration, rc int) bool {
+	switch {
+	case rc == int(agents.OK):
 		return false
-	}
-	if a.Op == agents.ActionMonitor && rc == int(agents.NotRunning) {
-		return a.Interval > 0
-	}
-	if a.Op == agents.ActionStop && rc == int(agents.NotRunning) {
+	case op == agents.ActionMonitor && rc == int(agents.NotRunning):
+		return interval > 0
+	case op == agents.ActionStop && rc == int(agents.NotRunning):
 		return false
 	}
 	return true

@@ -92,6 +92,20 @@ func (a *Agent) Close() error {
 	return nil
 }
 
+// prepare reads the request's parameters and opens the netlink handle,
+// the common start of validate, start and monitor.
+func (a *Agent) prepare(req agents.Request) (*config, *netlink.Handle, error) {
+	c, err := parseConfig(req.Params, req.Meta)
+	if err != nil {
+		return nil, nil, err
+	}
+	h, err := a.handle()
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, h, nil
+}
+
 // handle returns the netlink handle for the agent's namespace.
 func (a *Agent) handle() (*netlink.Handle, error) {
 	a.mu.Lock()
@@ -190,11 +204,7 @@ func (a *Agent) timed(start func() agents.Result) agents.Result {
 // Validate checks the parameters and that the interface can be found.
 func (a *Agent) Validate(_ context.Context, req agents.Request) agents.Result {
 	return a.timed(func() agents.Result {
-		c, err := parseConfig(req.Params, req.Meta)
-		if err != nil {
-			return result(err)
-		}
-		h, err := a.handle()
+		c, h, err := a.prepare(req)
 		if err != nil {
 			return result(err)
 		}
@@ -210,11 +220,7 @@ func (a *Agent) Validate(_ context.Context, req agents.Request) agents.Result {
 // returning, the rest in the background unless arp_bg is false.
 func (a *Agent) Start(ctx context.Context, req agents.Request) agents.Result {
 	return a.timed(func() agents.Result {
-		c, err := parseConfig(req.Params, req.Meta)
-		if err != nil {
-			return result(err)
-		}
-		h, err := a.handle()
+		c, h, err := a.prepare(req)
 		if err != nil {
 			return result(err)
 		}
@@ -378,11 +384,7 @@ func (a *Agent) Stop(_ context.Context, req agents.Request) agents.Result {
 // NotRunning; a recurring monitor reports the error.
 func (a *Agent) Monitor(_ context.Context, req agents.Request) agents.Result {
 	return a.timed(func() agents.Result {
-		c, err := parseConfig(req.Params, req.Meta)
-		if err != nil {
-			return result(err)
-		}
-		h, err := a.handle()
+		c, h, err := a.prepare(req)
 		if err != nil {
 			return result(err)
 		}

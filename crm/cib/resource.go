@@ -1,5 +1,7 @@
 package cib
 
+import "time"
+
 // Resource is one top-level entry of the resources section: exactly one of
 // its fields is set. Order matters: it is the allocation order among
 // resources of equal priority, as in Pacemaker.
@@ -87,4 +89,21 @@ func (c *Clone) Child() string {
 		return c.Group.ID
 	}
 	return ""
+}
+
+// OpTimeout is the timeout configured for op (for a monitor, the one with
+// that interval; intervalMS 0 takes any), or def when none is set.
+func (p *Primitive) OpTimeout(op string, intervalMS int64, def time.Duration) time.Duration {
+	for _, o := range p.Ops {
+		if o.Name != op || o.Timeout == "" {
+			continue
+		}
+		if iv, _ := ParseDuration(o.Interval); op == "monitor" && intervalMS != 0 && iv.Milliseconds() != intervalMS {
+			continue
+		}
+		if d, err := ParseDuration(o.Timeout); err == nil && d > 0 {
+			return d
+		}
+	}
+	return def
 }

@@ -79,3 +79,24 @@ func FailCountAttr(rsc, op string, intervalMS int64) string {
 func LastFailureAttr(rsc, op string, intervalMS int64) string {
 	return "last-failure-" + rsc + "#" + op + "_" + strconv.FormatInt(intervalMS, 10)
 }
+
+// Last returns the newest record of the history (highest call id).
+func (h *ResourceHistory) Last() (OpRecord, bool) {
+	if h == nil || len(h.Ops) == 0 {
+		return OpRecord{}, false
+	}
+	last := h.Ops[0]
+	for _, op := range h.Ops[1:] {
+		if op.CallID > last.CallID {
+			last = op
+		}
+	}
+	return last, true
+}
+
+// Active reports whether the history ends with the resource running: its
+// newest record is a successful start or monitor.
+func (h *ResourceHistory) Active() bool {
+	last, ok := h.Last()
+	return ok && last.RC == 0 && (last.Operation == "start" || last.Operation == "monitor")
+}

@@ -312,7 +312,7 @@ func (c *Controller) probe(ctx context.Context) (int, error) {
 		go func(j job) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			a := resources.Action{Primitive: j.p, Op: "monitor", Timeout: opTimeout(j.p, "monitor", 0, c.cfg.ActionTimeout)}
+			a := resources.Action{Primitive: j.p, Op: "monitor", Timeout: j.p.OpTimeout("monitor", 0, c.cfg.ActionTimeout)}
 			errs <- c.run(ctx, j.node, a)
 		}(j)
 	}
@@ -345,7 +345,7 @@ func (c *Controller) recur(ctx context.Context, node string, a resources.Action)
 }
 
 func (c *Controller) record(ctx context.Context, node string, a resources.Action, rec cib.OpRecord) error {
-	failed := rec.RC != 0 && !(a.Op == "monitor" && rec.RC == 7 && a.Interval == 0) && !(a.Op == "stop" && rec.RC == 7)
+	failed := resources.Failed(a.Op, a.Interval, rec.RC)
 	_, err := c.cfg.Store.Apply(ctx, &store.RecordOp{Node: node, Resource: a.Primitive.ID, Agent: a.Primitive.Agent(), Op: rec, Failed: failed})
 	if err != nil {
 		return fmt.Errorf("record %s on %s: %w", rec.ID, node, err)
@@ -354,23 +354,6 @@ func (c *Controller) record(ctx context.Context, node string, a resources.Action
 		return fmt.Errorf("%s %s on %s failed: rc %d %s", a.Op, a.Primitive.ID, node, rec.RC, rec.Output)
 	}
 	return nil
-}
-
-// opTimeout is the op's own timeout, or def.
-func opTimeout(p cib.Primitive, op string, intervalMS int64, def time.Duration) time.Duration {
-	for _, o := range p.Ops {
-		if o.Name != op || o.Timeout == "" {
-			continue
-		}
-		iv, _ := cib.ParseDuration(o.Interval)
-		if op == "monitor" && iv.Milliseconds() != intervalMS && intervalMS != 0 {
-			continue
-		}
-		if d, err := cib.ParseDuration(o.Timeout); err == nil && d > 0 {
-			return d
-		}
-	}
-	return def
 }
 
 // ensureMonitors starts the recurring monitors of resources that run but
@@ -405,7 +388,7 @@ func (c *Controller) ensureMonitors(ctx context.Context, cur *cib.CIB, tr *sched
 				if hasOp(ns.Resources[p.ID], key) {
 					continue
 				}
-				a := resources.Action{Primitive: *p, Op: "monitor", Interval: iv, Timeout: opTimeout(*p, "monitor", iv.Milliseconds(), c.cfg.ActionTimeout)}
+				a := resources.Action{Primitive: *p, Op: "monitor", Interval: iv, Timeout: p.OpTimeout("monitor", iv.Milliseconds(), c.cfg.ActionTimeout)}
 				if err := c.recur(ctx, node, a); err != nil {
 					return err
 				}

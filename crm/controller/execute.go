@@ -128,7 +128,7 @@ func (c *Controller) do(ctx context.Context, cur *cib.CIB, ga scheduler.GraphAct
 		return c.recordStonith(ctx, ga, p)
 	}
 	iv := time.Duration(ga.IntervalMS) * time.Millisecond
-	a := resources.Action{Primitive: *p, Op: string(ga.Kind), Interval: iv, Timeout: opTimeout(*p, string(ga.Kind), ga.IntervalMS, c.cfg.ActionTimeout)}
+	a := resources.Action{Primitive: *p, Op: string(ga.Kind), Interval: iv, Timeout: p.OpTimeout(string(ga.Kind), ga.IntervalMS, c.cfg.ActionTimeout)}
 	c.log.Info("action", "do", describe(ga))
 	if ga.Kind == scheduler.StepMonitor {
 		return c.recur(ctx, ga.Node, a)

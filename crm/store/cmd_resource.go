@@ -219,7 +219,7 @@ func (c *DeleteResource) Apply(x *cib.CIB) error {
 	// the history to stop it, and forgets it after.
 	for _, ns := range x.Status.Nodes {
 		for id := range gone {
-			if h, ok := ns.Resources[id]; ok && !activeIn(h) {
+			if h, ok := ns.Resources[id]; ok && !h.Active() {
 				delete(ns.Resources, id)
 				for k := range ns.Attributes {
 					if isFailAttr(k, id) {

@@ -269,20 +269,6 @@ func (c *ForgetResource) Apply(x *cib.CIB) error {
 	return nil
 }
 
-// activeIn reports whether a history ends with the resource running.
-func activeIn(h *cib.ResourceHistory) bool {
-	if h == nil || len(h.Ops) == 0 {
-		return false
-	}
-	last := h.Ops[0]
-	for _, op := range h.Ops[1:] {
-		if op.CallID > last.CallID {
-			last = op
-		}
-	}
-	return last.RC == 0 && (last.Operation == "start" || last.Operation == "monitor")
-}
-
 func init() { register(func() Command { return &RecordFenceAttempt{} }) }
 
 // RecordFenceAttempt appends fencing attempts to the fence history.

@@ -20,7 +20,7 @@ func (s *Store) Barrier(ctx context.Context) error {
 	if dl, ok := ctx.Deadline(); ok {
 		timeout = min(timeout, time.Until(dl))
 	}
-	if err := waitFuture(ctx, s.raft.Barrier(timeout)); err != nil {
+	if err := waitFuture(ctx, s.r().Barrier(timeout)); err != nil {
 		return fmt.Errorf("raft barrier: %w", s.raftErr(err))
 	}
 	return nil
@@ -31,10 +31,10 @@ func (s *Store) Barrier(ctx context.Context) error {
 // the leader first confirms with a quorum that it still leads, so a
 // deposed leader cannot hand out a stale index. Leader only.
 func (s *Store) ReadIndex(ctx context.Context) (uint64, error) {
-	if s.raft.State() != raft.Leader {
+	if s.r().State() != raft.Leader {
 		return 0, s.notLeader()
 	}
-	if err := waitFuture(ctx, s.raft.VerifyLeader()); err != nil {
+	if err := waitFuture(ctx, s.r().VerifyLeader()); err != nil {
 		return 0, fmt.Errorf("confirm leadership: %w", s.raftErr(err))
 	}
 	_, idx := s.fsm.Read()
@@ -44,15 +44,15 @@ func (s *Store) ReadIndex(ctx context.Context) (uint64, error) {
 // Leader returns the current leader's id and address, empty when none is
 // known.
 func (s *Store) Leader() (id, addr string) {
-	a, i := s.raft.LeaderWithID()
+	a, i := s.r().LeaderWithID()
 	return string(i), string(a)
 }
 
 // IsLeader reports whether this node is the raft leader now.
-func (s *Store) IsLeader() bool { return s.raft.State() == raft.Leader }
+func (s *Store) IsLeader() bool { return s.r().State() == raft.Leader }
 
 // State is raft's state name: Follower, Candidate, Leader or Shutdown.
-func (s *Store) State() string { return s.raft.State().String() }
+func (s *Store) State() string { return s.r().State().String() }
 
 // LastContact is when this node last heard from the leader (zero if
 // never; now on the leader). A follower uses it to decide it has lost
@@ -61,17 +61,17 @@ func (s *Store) LastContact() time.Time {
 	if s.IsLeader() {
 		return time.Now()
 	}
-	return s.raft.LastContact()
+	return s.r().LastContact()
 }
 
 // TransferLeadership hands leadership to the most up-to-date voter and
 // waits until it has taken over. Call it before a planned shutdown:
 // Close alone looks like a crash and costs an election timeout.
 func (s *Store) TransferLeadership() error {
-	if s.raft.State() != raft.Leader {
+	if s.r().State() != raft.Leader {
 		return s.notLeader()
 	}
-	if err := s.raft.LeadershipTransfer().Error(); err != nil {
+	if err := s.r().LeadershipTransfer().Error(); err != nil {
 		return fmt.Errorf("leadership transfer: %w", s.raftErr(err))
 	}
 	return nil

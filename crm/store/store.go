@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -120,9 +121,16 @@ type Store struct {
 	cfg    Config
 	log    *slog.Logger
 	fsm    *FSM
-	raft   *raft.Raft
+	raftp  atomic.Pointer[raft.Raft] // swapped by ShrinkToSelf; read through r()
 	stream *tlsStream
 	bolt   *raftboltdb.BoltStore
+
+	// What a restart of raft (ShrinkToSelf) needs again.
+	rc    *raft.Config
+	logs  raft.LogStore
+	snaps raft.SnapshotStore
+	trans *raft.NetworkTransport
+	rmu   sync.Mutex // serialises ShrinkToSelf and Close
 
 	observer *raft.Observer
 	obsCh    chan raft.Observation
@@ -238,15 +246,17 @@ func Open(cfg Config) (s *Store, err error) {
 	}
 
 	fsm := NewFSM(log)
-	r, err := raft.NewRaft(rc, fsm, logs, bolt, snaps, trans)
+	r, err := raft.NewRaft(rc, fsm, logs, bolt, snaps, keepOpen{trans})
 	if err != nil {
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
 	s = &Store{
-		cfg: cfg, log: log, fsm: fsm, raft: r, stream: stream, bolt: bolt,
+		cfg: cfg, log: log, fsm: fsm, stream: stream, bolt: bolt,
+		rc: rc, logs: logs, snaps: snaps, trans: trans,
 		obsCh: make(chan raft.Observation, 16),
 		done:  make(chan struct{}),
 	}
+	s.raftp.Store(r)
 	s.leader.subs = map[chan bool]bool{}
 	// Non-blocking observer: raft must never wait on us. A dropped
 	// observation is harmless because watchLeader re-reads the state on
@@ -259,6 +269,9 @@ func Open(cfg Config) (s *Store, err error) {
 		return false
 	})
 	r.RegisterObserver(s.observer)
+	// raft must not close the transport on Shutdown (ShrinkToSelf
+	// restarts raft on it), so Close closes it; until then a failed
+	// Open closes it through cleanup.
 	s.wg.Add(1)
 	go s.watchLeader()
 	return s, nil
@@ -343,7 +356,7 @@ func (s *Store) Apply(ctx context.Context, cmd Command) (Result, error) {
 	if err := ctx.Err(); err != nil { // not proposed at all: safe to retry
 		return Result{}, fmt.Errorf("apply %s: %w", cmd.Kind(), err)
 	}
-	if s.raft.State() != raft.Leader {
+	if s.r().State() != raft.Leader {
 		return Result{}, s.notLeader()
 	}
 	cur, _ := s.fsm.Read()
@@ -361,7 +374,7 @@ func (s *Store) Apply(ctx context.Context, cmd Command) (Result, error) {
 	if timeout <= 0 {
 		return Result{}, fmt.Errorf("apply %s: %w", cmd.Kind(), context.DeadlineExceeded)
 	}
-	f := s.raft.Apply(data, timeout)
+	f := s.r().Apply(data, timeout)
 	if err := waitFuture(ctx, f); err != nil {
 		return Result{}, fmt.Errorf("apply %s: %w", cmd.Kind(), s.raftErr(err))
 	}
@@ -394,7 +407,7 @@ func waitFuture(ctx context.Context, f raft.Future) error {
 
 // notLeader describes who leads now.
 func (s *Store) notLeader() error {
-	addr, id := s.raft.LeaderWithID()
+	addr, id := s.r().LeaderWithID()
 	if id == "" {
 		return ErrNoLeader
 	}
@@ -434,7 +447,7 @@ func (s *Store) Subscribe() (<-chan struct{}, func()) { return s.fsm.Subscribe()
 
 // Snapshot takes a raft snapshot now (normally done by SnapshotThreshold).
 func (s *Store) Snapshot() error {
-	err := s.raft.Snapshot().Error()
+	err := s.r().Snapshot().Error()
 	if errors.Is(err, raft.ErrNothingNewToSnapshot) {
 		return nil
 	}
@@ -448,7 +461,7 @@ func (s *Store) Snapshot() error {
 // fsm_index, undecodable_entries, refused_conns (failed TLS handshakes),
 // node_id and addr.
 func (s *Store) Stats() map[string]string {
-	m := s.raft.Stats()
+	m := s.r().Stats()
 	c, idx := s.fsm.Read()
 	m["cib_version"] = c.Version.String()
 	m["fsm_index"] = strconv.FormatUint(idx, 10)
@@ -464,11 +477,13 @@ func (s *Store) Stats() map[string]string {
 // TransferLeadership). Safe to call more than once.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		s.rmu.Lock()
+		defer s.rmu.Unlock()
 		close(s.done)
-		s.raft.DeregisterObserver(s.observer)
-		err := s.raft.Shutdown().Error() // also closes the transport and stream
+		s.r().DeregisterObserver(s.observer)
+		err := s.r().Shutdown().Error()
 		s.wg.Wait()
-		s.closeErr = errors.Join(err, s.stream.Close(), s.bolt.Close())
+		s.closeErr = errors.Join(err, s.trans.Close(), s.stream.Close(), s.bolt.Close())
 		s.fsm.closeSubscribers()
 		s.leader.close()
 	})

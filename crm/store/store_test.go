@@ -122,8 +122,8 @@ func TestClusterReplicates(t *testing.T) {
 	if _, err := lead.Apply(done, &AddNode{Name: "late"}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("apply with a cancelled context: %v", err)
 	}
-	if _, after := lead.Read(); after != before || lead.raft.LastIndex() != before {
-		t.Fatalf("refused commands moved the index: %d -> fsm %d, log %d", before, after, lead.raft.LastIndex())
+	if _, after := lead.Read(); after != before || lead.r().LastIndex() != before {
+		t.Fatalf("refused commands moved the index: %d -> fsm %d, log %d", before, after, lead.r().LastIndex())
 	}
 
 	// The FSM's own refusal (a command that passed a stale pre-check)
@@ -133,7 +133,7 @@ func TestClusterReplicates(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, want := range []error{nil, ErrExists} {
-		f := lead.raft.Apply(data, time.Second)
+		f := lead.r().Apply(data, time.Second)
 		if err := f.Error(); err != nil {
 			t.Fatal(err)
 		}

@@ -189,7 +189,7 @@ func (s *Store) ApplyVoterChanges(changes []VoterChange) error {
 
 // Servers returns the Raft configuration: every member and its vote.
 func (s *Store) Servers() ([]Server, error) {
-	f := s.raft.GetConfiguration()
+	f := s.r().GetConfiguration()
 	if err := f.Error(); err != nil {
 		return nil, fmt.Errorf("raft configuration: %w", s.raftErr(err))
 	}
@@ -219,7 +219,7 @@ func (s *Store) AddNonvoter(id, addr string) error {
 	if id == "" || addr == "" {
 		return fmt.Errorf("%w: a server needs an id and a raft address", ErrInvalid)
 	}
-	return s.membership(s.raft.AddNonvoter(raft.ServerID(id), raft.ServerAddress(addr), 0, s.cfg.ApplyTimeout))
+	return s.membership(s.r().AddNonvoter(raft.ServerID(id), raft.ServerAddress(addr), 0, s.cfg.ApplyTimeout))
 }
 
 // Promote makes a non-voter a voter; addr may be empty to keep the
@@ -236,7 +236,7 @@ func (s *Store) Promote(id, addr string) error {
 	if addr == "" {
 		addr = srv.Addr
 	}
-	return s.membership(s.raft.AddVoter(raft.ServerID(id), raft.ServerAddress(addr), 0, s.cfg.ApplyTimeout))
+	return s.membership(s.r().AddVoter(raft.ServerID(id), raft.ServerAddress(addr), 0, s.cfg.ApplyTimeout))
 }
 
 // RemoveServer removes a server from the configuration. Removing the
@@ -250,7 +250,7 @@ func (s *Store) RemoveServer(id string) error {
 	if !ok {
 		return fmt.Errorf("%w: server %q is not in the raft configuration", ErrNotFound, id)
 	}
-	return s.membership(s.raft.RemoveServer(raft.ServerID(id), 0, s.cfg.ApplyTimeout))
+	return s.membership(s.r().RemoveServer(raft.ServerID(id), 0, s.cfg.ApplyTimeout))
 }
 
 // updateAddr records a new address. raft's AddNonvoter on an existing

@@ -231,7 +231,8 @@ func (s *scheduler) applyColocToScores(dep, primary *resource, c *colocation) {
 	if pn == nil && c.score < 0 {
 		return // keeping away from something that is not running
 	}
-	work := dep.allowed.clone()
+	work := s.tables.scratch(dep.allowed)
+	defer s.tables.release(work)
 	for i, sc := range work {
 		if sc == scoreAbsent {
 			continue
@@ -251,7 +252,7 @@ func (s *scheduler) applyColocToScores(dep, primary *resource, c *colocation) {
 		s.reason(dep, "", 0, "%s ignored: it would leave %s no node to run on", c.describe(), dep.id)
 		return
 	}
-	dep.allowed = work
+	copy(dep.allowed, work)
 	switch {
 	case pn == nil:
 		s.reason(dep, "", -c.score, "%s, which is stopped", c.describe())
@@ -286,7 +287,8 @@ func (c *colocation) describe() string {
 // moves a whole group when one member is banned.
 func (s *scheduler) addDependentScores(c *colocation, r *resource) {
 	onlyPositive := r.kind == kClone
-	before := r.allowed.clone()
+	before := s.tables.scratch(r.allowed)
+	defer s.tables.release(before)
 	factor := float64(c.score) / float64(cib.Infinity)
 	s.addColocatedScores(c.dependent, r, &r.allowed, c, factor, onlyPositive)
 	for i, sc := range r.allowed {
@@ -312,7 +314,8 @@ func (s *scheduler) addColocatedScores(src, target *resource, nodes *scoreTable,
 		}
 		return
 	}
-	work := nodes.clone()
+	work := s.tables.scratch(*nodes)
+	defer s.tables.release(work)
 	s.addMatchingScores(work, src, c, factor, onlyPositive)
 	if !s.anyAvailable(work) {
 		return
@@ -328,7 +331,7 @@ func (s *scheduler) addColocatedScores(src, target *resource, nodes *scoreTable,
 			}
 		}
 	}
-	*nodes = work
+	copy(*nodes, work)
 }
 
 // addMatchingScores is add_node_scores_matching_attr for #uname: add

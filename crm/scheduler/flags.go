@@ -73,7 +73,8 @@ type rel struct {
 }
 
 func (s *scheduler) newAction(k actKind, r *resource, n *node) *action {
-	a := &action{id: len(s.actions), kind: k, rsc: r, node: n, runnable: true}
+	a := s.actSlab.new()
+	*a = action{id: len(s.actions), kind: k, rsc: r, node: n, runnable: true}
 	s.actions = append(s.actions, a)
 	return a
 }
@@ -84,7 +85,8 @@ func (s *scheduler) order(first, then *action, flags relFlag) {
 	if first == nil || then == nil || first == then {
 		return
 	}
-	r := &rel{first: first, then: then, flags: flags}
+	r := s.relSlab.new()
+	*r = rel{first: first, then: then, flags: flags}
 	first.out = append(first.out, r)
 	then.in = append(then.in, r)
 }

@@ -188,7 +188,8 @@ func (s *scheduler) newPrimitive(p *cib.Primitive, parent *resource, suffix stri
 	if p == nil {
 		return nil, fmt.Errorf("%w: empty primitive in %s", ErrInvalidCIB, parent.id)
 	}
-	r := &resource{id: p.ID + suffix, kind: kPrimitive, parent: parent, prim: p,
+	r := s.rscSlab.new()
+	*r = resource{id: p.ID + suffix, kind: kPrimitive, parent: parent, prim: p,
 		ownMeta: p.Meta, base: p.ID, instance: inst, pos: len(s.prims)}
 	if err := s.register(r); err != nil {
 		return nil, err
@@ -203,7 +204,8 @@ func (s *scheduler) newPrimitive(p *cib.Primitive, parent *resource, suffix stri
 }
 
 func (s *scheduler) newGroup(g *cib.Group, parent *resource, suffix string, inst int) (*resource, error) {
-	r := &resource{id: g.ID + suffix, kind: kGroup, parent: parent, ownMeta: g.Meta,
+	r := s.rscSlab.new()
+	*r = resource{id: g.ID + suffix, kind: kGroup, parent: parent, ownMeta: g.Meta,
 		base: g.ID, instance: inst}
 	if err := s.register(r); err != nil {
 		return nil, err

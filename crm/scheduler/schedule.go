@@ -25,6 +25,7 @@ func Schedule(in Input) (*Transition, error) {
 	if err := s.unpackNodes(); err != nil { // nodes.go: node states
 		return nil, err
 	}
+	s.tables.width = len(s.nodes)
 	if err := s.unpackResources(); err != nil { // resources.go: resource tree
 		return nil, err
 	}
@@ -75,6 +76,12 @@ type scheduler struct {
 
 	tr       *Transition
 	warnings []string
+
+	// arena.go: storage for the objects above
+	rscSlab slab[resource]
+	actSlab slab[action]
+	relSlab slab[rel]
+	tables  tables
 }
 
 // options are the cluster properties the scheduler honours.

@@ -22,14 +22,6 @@ const (
 	scoreUnusable cib.Score = -100 * cib.Infinity
 )
 
-func (s *scheduler) newTable(fill cib.Score) scoreTable {
-	t := make(scoreTable, len(s.nodes))
-	for i := range t {
-		t[i] = fill
-	}
-	return t
-}
-
 func (t scoreTable) clone() scoreTable {
 	c := make(scoreTable, len(t))
 	copy(c, t)
@@ -99,7 +91,7 @@ func (s *scheduler) applyNodeCriteria() {
 }
 
 func (s *scheduler) initTables(r *resource, fill cib.Score) {
-	r.allowed = s.newTable(fill)
+	r.allowed = s.tables.table(fill)
 	if r.kind == kClone {
 		r.counts = make([]int, len(s.nodes))
 	}
@@ -153,7 +145,7 @@ func (s *scheduler) applyStickiness(r *resource) {
 		return
 	}
 	s.resourceLocation(r, n, r.stickiness,
-		fmt.Sprintf("resource-stickiness %s: it runs on %s now", r.stickiness, n.name))
+		"resource-stickiness "+r.stickiness.String()+": it runs on "+n.name+" now")
 }
 
 // applyFailThresholds bans a resource from every node where its fail
@@ -162,9 +154,21 @@ func (s *scheduler) applyStickiness(r *resource) {
 // bans only itself, and the group follows because its members are
 // colocated (see colocation.go).
 func (s *scheduler) applyFailThresholds() {
+	// Index only the resources that have a fail count somewhere: a
+	// map of every primitive would cost more than the check itself.
 	byBase := map[string][]*resource{}
+	for _, fcs := range s.failCounts {
+		for base := range fcs {
+			byBase[base] = nil
+		}
+	}
+	if len(byBase) == 0 {
+		return
+	}
 	for _, r := range s.prims {
-		byBase[r.base] = append(byBase[r.base], r)
+		if rs, ok := byBase[r.base]; ok {
+			byBase[r.base] = append(rs, r)
+		}
 	}
 	for _, n := range s.nodes {
 		if s.failCounts[n.idx] == nil {

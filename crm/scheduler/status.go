@@ -88,11 +88,7 @@ func (s *scheduler) unpackStatus() {
 		}
 	}
 	bound := map[string]int{} // "clone/node" -> instance, for cloned groups
-	// Every node's histories are read in id order. Sorting the union of
-	// the ids once and walking it per node is the same order as sorting
-	// each node's ids, at a fraction of the cost when every node knows
-	// every resource (probes): 10,000 resources on 32 nodes.
-	ids := s.historyIDs()
+	var all, live []nodeHistory
 	for _, n := range order {
 		ns := s.in.CIB.Status.Nodes[n.name]
 		if ns == nil {
@@ -102,35 +98,82 @@ func (s *scheduler) unpackStatus() {
 		if !s.opt.stonith && !n.online {
 			continue
 		}
-		for _, rid := range ids {
-			h := ns.Resources[rid]
-			if h == nil {
-				continue
+		// A settled cluster has a probe record for every resource on
+		// every node, and almost all of them only say "not running
+		// here" (10,000 resources on 32 nodes: 310,000 of 320,000).
+		// Those change nothing, so they are dropped in one pass over
+		// the node's map, without a lookup by id or a sort; the few
+		// left are read in id order, as Pacemaker does, since the
+		// order decides clone instance numbers and the first reason
+		// recorded for an unclean node.
+		//
+		// The map entries, the histories and their records are three
+		// separate heap objects each, scattered over the input, so the
+		// pass is split into short loops of independent loads: the
+		// processor keeps many cache misses in flight at once instead
+		// of waiting for each chain of three in turn.
+		all = slices.Grow(all[:0], len(ns.Resources))
+		for rid, h := range ns.Resources {
+			if h != nil {
+				all = append(all, nodeHistory{rid: rid, h: h})
 			}
-			s.unpackHistory(n, rid, h, bound)
+		}
+		for i := range all {
+			all[i].ops = all[i].h.Ops
+		}
+		live = live[:0]
+		for i := range all {
+			if !inert(all[i].ops) {
+				live = append(live, all[i])
+			}
+		}
+		slices.SortFunc(live, func(a, b nodeHistory) int { return strings.Compare(a.rid, b.rid) })
+		for _, e := range live {
+			s.unpackHistory(n, e.rid, e.h, bound)
 		}
 	}
 }
 
-// historyIDs is the sorted union of the resource ids in every configured
-// node's history.
-func (s *scheduler) historyIDs() []string {
-	var ids []string
-	seen := map[string]struct{}{}
-	for _, n := range s.nodes {
-		ns := s.in.CIB.Status.Nodes[n.name]
-		if ns == nil {
+// nodeHistory is one entry of a node's resource history map.
+type nodeHistory struct {
+	rid string
+	h   *cib.ResourceHistory
+	ops []cib.OpRecord
+}
+
+// inert reports whether a history is certain to leave the resource
+// stopped (or unknown) with nothing failed, whatever the resource's
+// configuration and the node's state: every operation completed with
+// its expected result, 0 or 7, and the newest one left the resource
+// stopped. evalHistory would return roleStopped or roleUnknown with no
+// failure, ban or note for it, and processState would do nothing.
+func inert(ops []cib.OpRecord) bool {
+	newest := int64(-1)
+	stopped := true
+	for i := range ops {
+		op := &ops[i]
+		if !scheduledOp(op.Operation) || op.OpStatus == execCancelled {
 			continue
 		}
-		for rid := range ns.Resources {
-			if _, ok := seen[rid]; !ok {
-				seen[rid] = struct{}{}
-				ids = append(ids, rid)
-			}
+		if op.OpStatus != execDone || (op.RC != rcOK && op.RC != rcNotRunning) || op.RC != op.Expected() {
+			return false
+		}
+		// Ties keep the later record, as evalHistory's stable sort does.
+		if c := callOrder(op); c >= newest {
+			newest = c
+			stopped = op.RC == rcNotRunning || op.Operation == "stop"
 		}
 	}
-	slices.Sort(ids)
-	return ids
+	return stopped
+}
+
+// scheduledOp reports whether evalHistory reads records of an operation.
+func scheduledOp(name string) bool {
+	switch name {
+	case "start", "stop", "monitor", "promote", "demote", "migrate_to", "migrate_from":
+		return true
+	}
+	return false
 }
 
 // unpackHistory maps one lrm_resource entry to a resource (finding a free
@@ -301,12 +344,7 @@ func (s *scheduler) evalHistory(r *resource, n *node, h *cib.ResourceHistory) hi
 	ops := s.opsBuf[:0]
 	for i := range h.Ops {
 		op := &h.Ops[i]
-		switch op.Operation {
-		case "start", "stop", "monitor", "promote", "demote", "migrate_to", "migrate_from":
-		default:
-			continue
-		}
-		if op.OpStatus == execCancelled {
+		if !scheduledOp(op.Operation) || op.OpStatus == execCancelled {
 			continue
 		}
 		ops = append(ops, op)

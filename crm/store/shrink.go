@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"log/slog"
+	"pacer/crm/cib"
 
 	"github.com/hashicorp/raft"
 )
@@ -75,4 +76,35 @@ func (s *Store) ShrinkToSelf() error {
 	}
 	s.log.Warn("raft configuration shrunk to this node alone", "node", s.cfg.NodeID)
 	return nil
+}
+
+// Newest is the CIB with every command in this node's log applied, the
+// ones not known to be committed included. A node restarted without a
+// leader has applied only its last snapshot (raft applies an entry once
+// it learns the commit index, from a leader); two-node mode decides from
+// this instead, so that a lone survivor sees the fencing devices and
+// properties it last wrote, as RecoverCluster will keep them.
+func (s *Store) Newest() *cib.CIB {
+	x, idx := s.fsm.Read()
+	last, err := s.logs.LastIndex()
+	if err != nil || last <= idx {
+		return x
+	}
+	for i := idx + 1; i <= last; i++ {
+		var l raft.Log
+		if err := s.logs.GetLog(i, &l); err != nil {
+			break
+		}
+		if l.Type != raft.LogCommand {
+			continue
+		}
+		cmd, err := Decode(l.Data)
+		if err != nil {
+			continue
+		}
+		if next, err := safeNext(s.log, x, cmd); err == nil {
+			x = next
+		}
+	}
+	return x
 }

@@ -35,6 +35,11 @@ type Config struct {
 	Clock func() time.Time
 	// Logger receives one line per operation at debug, failures at warn.
 	Logger *slog.Logger
+	// Observer, when set, sees every finished operation, changed says
+	// whether it was also sent on Events (a recurring monitor repeating
+	// its last result is not). It runs on the operation's goroutine
+	// after the executor's lock is released, and must not block.
+	Observer func(ev Event, changed bool)
 }
 
 // Action is one operation to run.
@@ -279,13 +284,17 @@ func Failed(op string, interval time.Duration, rc int) bool {
 // same key (always for one-shot operations).
 func (e *Executor) report(rs *resourceState, a Action, rec cib.OpRecord, source, reason string) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	prev, seen := rs.lastCode[a.Key()]
 	rs.lastCode[a.Key()] = rec.RC
-	if a.Interval > 0 && seen && prev == rec.RC {
-		return
+	changed := !(a.Interval > 0 && seen && prev == rec.RC)
+	ev := Event{Resource: a.Primitive.ID, Node: e.cfg.Node, Record: rec, Source: source, Reason: reason}
+	if changed {
+		e.emit(ev)
 	}
-	e.emit(Event{Resource: a.Primitive.ID, Node: e.cfg.Node, Record: rec, Source: source, Reason: reason})
+	e.mu.Unlock()
+	if e.cfg.Observer != nil {
+		e.cfg.Observer(ev, changed)
+	}
 }
 
 // emit never blocks the executor: when the consumer lags, the oldest

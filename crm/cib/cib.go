@@ -46,6 +46,7 @@ type Configuration struct {
 	RscDefaults   map[string]string `json:"rsc_defaults,omitempty"`
 	OpDefaults    map[string]string `json:"op_defaults,omitempty"`
 	FencingLevels []FencingLevel    `json:"fencing_levels,omitempty"`
+	Alerts        []Alert           `json:"alerts,omitempty"`
 }
 
 // New returns an empty CIB at version 0.0.0.

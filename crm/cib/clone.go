@@ -49,6 +49,7 @@ func (c Configuration) Clone() Configuration {
 		l.Devices = cloneSlice(l.Devices, func(s string) string { return s })
 		return l
 	})
+	out.Alerts = cloneAlerts(c.Alerts)
 	return out
 }
 

@@ -54,6 +54,7 @@ func (c *Configuration) Validate() []Problem {
 	v.resources()
 	v.constraints()
 	v.fencing()
+	v.alerts()
 	return v.problems
 }
 

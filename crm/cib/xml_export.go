@@ -127,6 +127,7 @@ func (w *xmlOut) reserve(c *CIB) {
 	for _, l := range cfg.FencingLevels {
 		add(l.ID)
 	}
+	w.reserveAlerts(cfg)
 }
 
 // newID turns base into a valid id not used yet.
@@ -230,6 +231,7 @@ func (w *xmlOut) configuration(e *etree.Element, cfg *Configuration) {
 			fl.CreateAttr("devices", strings.Join(l.Devices, ","))
 		}
 	}
+	w.alerts(e, cfg)
 }
 
 func (w *xmlOut) primitive(parent *etree.Element, p *Primitive) {

@@ -105,7 +105,7 @@ func (x *xmlIn) uintAttr(e *etree.Element, name string) uint64 {
 func (x *xmlIn) configuration(e *etree.Element, cfg *Configuration) {
 	x.attrs(e, "", "")
 	seen := map[string]bool{}
-	for _, s := range x.kids(e, "crm_config nodes resources constraints rsc_defaults op_defaults fencing-topology") {
+	for _, s := range x.kids(e, "crm_config nodes resources constraints rsc_defaults op_defaults fencing-topology alerts") {
 		if seen[s.Tag] {
 			x.errf(s, "<configuration> has more than one <%s>", s.Tag)
 			continue
@@ -140,6 +140,8 @@ func (x *xmlIn) configuration(e *etree.Element, cfg *Configuration) {
 			for _, l := range x.kids(s, "fencing-level") {
 				cfg.FencingLevels = append(cfg.FencingLevels, x.fencingLevel(l))
 			}
+		case "alerts":
+			x.alerts(s, cfg)
 		}
 	}
 }

@@ -100,6 +100,12 @@ func usedIDs(x *cib.CIB) map[string]bool {
 	for _, l := range x.Config.FencingLevels {
 		used[l.ID] = true
 	}
+	for _, a := range x.Config.Alerts {
+		used[a.ID] = true
+		for _, r := range a.Recipients {
+			used[r.ID] = true
+		}
+	}
 	return used
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"pacer/api"
+	"pacer/pcs/mon"
 )
 
 // watchStatus shows the status and redraws it on every change the node
@@ -22,7 +23,7 @@ func watchStatus(ctx context.Context, g *globals, cl *api.Client, clear bool, fo
 		if err != nil {
 			g.printf("Cannot read the status: %v\n", err)
 		} else {
-			PrintStatus(g.out, st)
+			printStatusText(g.out, st, mon.Options{})
 		}
 		if note != "" {
 			g.printf("\n%s\n", note)

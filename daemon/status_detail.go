@@ -1,0 +1,214 @@
+package daemon
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+
+	"pacer/api"
+	"pacer/crm/cib"
+	"pacer/crm/store"
+	"pacer/membership"
+)
+
+// statusFenceHistory bounds the fencing attempts a status carries: enough
+// for the views, small enough that status stays cheap.
+const statusFenceHistory = 20
+
+// addStatusDetail fills the parts of a status that 'pcsctl mon' and the
+// crm_mon-shaped outputs show beyond the node and resource lists. It is
+// pure (the DC state comes in st.Transition) so it can be tested without
+// a cluster.
+func addStatusDetail(st *api.StatusResponse, c *cib.CIB, members []membership.Member, servers []store.Server) {
+	st.PacerVersion = Version
+	if len(c.Config.Properties) > 0 {
+		st.Properties = make(map[string]string, len(c.Config.Properties))
+		for k, v := range c.Config.Properties {
+			st.Properties[k] = v
+		}
+	}
+	alive := map[string]bool{}
+	for _, m := range members {
+		alive[m.Name] = m.State == membership.StateAlive || m.State == membership.StateSuspect
+		if m.Role == membership.RoleWitness {
+			st.Witness, st.WitnessState = m.Name, m.State.String()
+		}
+	}
+	for _, s := range servers {
+		if !s.Voter {
+			continue
+		}
+		st.ExpectedVotes++
+		if alive[s.ID] {
+			st.Votes++
+		}
+	}
+	if h := c.FenceHistory; len(h) > 0 {
+		st.FenceHistory = append([]cib.FenceEvent(nil), h[max(0, len(h)-statusFenceHistory):]...)
+		st.LastChange = h[len(h)-1].Completion
+	}
+
+	fencing, pending, blocked := dcActions(st.Transition)
+	fencingOn := !strings.EqualFold(c.Config.Properties["stonith-enabled"], "false")
+	for i := range st.Nodes {
+		n := &st.Nodes[i]
+		if cn := c.Config.Node(n.Name); cn != nil {
+			n.ID = cn.ID
+			n.Attributes = nodeAttributes(cn.Attributes, nil)
+		}
+		n.Fencing = fencing[n.Name]
+		ns := c.Status.Nodes[n.Name]
+		if ns == nil {
+			continue
+		}
+		n.Attributes = nodeAttributes(n.Attributes, ns.Attributes)
+		// The same test the scheduler makes: a node that left while
+		// expected up may still run what it ran, until it is fenced.
+		n.Unclean = ns.Unclean || (fencingOn && !ns.InCCM && ns.Expected == "member")
+	}
+
+	names := make([]string, 0, len(c.Status.Nodes))
+	for name := range c.Status.Nodes {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	chains := metaChains(c)
+	for i := range st.Resources {
+		r := &st.Resources[i]
+		r.Pending = pending[r.ID]
+		r.Blocked = blocked[r.ID]
+		r.MigrationThreshold = metaOf(c, chains[r.ID], "migration-threshold")
+		for _, name := range names {
+			ns := c.Status.Nodes[name]
+			if fc := failCount(ns.Attributes, r.ID); fc > r.FailCount {
+				r.FailCount, r.FailCountNode = fc, name
+			}
+			last, ok := ns.Resources[r.ID].Last()
+			if !ok {
+				continue
+			}
+			if last.LastRCChange.After(r.Since) && (name == r.Node || r.Node == "") {
+				r.Since = last.LastRCChange
+			}
+			if last.LastRCChange.After(st.LastChange) {
+				st.LastChange = last.LastRCChange
+			}
+			if opFailed(last) {
+				r.Failed = true
+			}
+		}
+	}
+}
+
+// dcActions reads the DC's running and blocked actions (as the controller
+// words them: "start web on node1", "fence node2", "start web: reason").
+func dcActions(t *api.DCState) (fencing map[string]bool, pending, blocked map[string]string) {
+	fencing, pending, blocked = map[string]bool{}, map[string]string{}, map[string]string{}
+	if t == nil {
+		return
+	}
+	for _, p := range t.Pending {
+		f := strings.Fields(p)
+		if len(f) < 2 {
+			continue
+		}
+		switch f[0] {
+		case "fence":
+			fencing[f[1]] = true
+		case "start":
+			pending[f[1]] = "Starting"
+		case "stop":
+			pending[f[1]] = "Stopping"
+		}
+	}
+	for _, b := range t.Blocked {
+		head, reason, ok := strings.Cut(b, ": ")
+		f := strings.Fields(head)
+		if !ok || len(f) != 2 {
+			continue
+		}
+		if _, seen := blocked[f[1]]; !seen {
+			blocked[f[1]] = "cannot " + f[0] + ": " + reason
+		}
+	}
+	return
+}
+
+// nodeAttributes merges permanent and transient attributes into one
+// map, leaving out what the views show elsewhere (standby, maintenance,
+// the failure bookkeeping); nil when nothing is left.
+func nodeAttributes(into, from map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, m := range []map[string]string{into, from} {
+		for k, v := range m {
+			if k == "standby" || k == "maintenance" || strings.HasPrefix(k, "fail-count-") || strings.HasPrefix(k, "last-failure-") {
+				continue
+			}
+			out[k] = v
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// failCount sums a resource's fail counts over its operations on one
+// node, as Pacemaker compares them with migration-threshold.
+func failCount(attrs map[string]string, rsc string) int {
+	prefix := "fail-count-" + rsc + "#"
+	n := 0
+	for k, v := range attrs {
+		if !strings.HasPrefix(k, prefix) {
+			continue
+		}
+		if v == "INFINITY" || v == "+INFINITY" {
+			return int(cib.Infinity)
+		}
+		i, _ := strconv.Atoi(v)
+		n += i
+	}
+	return n
+}
+
+// opFailed: a result other than the one asked for, except "not running"
+// from a probe or a stop, which is an answer.
+func opFailed(op cib.OpRecord) bool {
+	if op.RC == op.Expected() {
+		return false
+	}
+	return !(op.RC == 7 && (op.IntervalMS == 0 || op.Operation == "stop"))
+}
+
+// metaChains maps each primitive to its meta attribute sets, its own
+// first, then its group's and clone's.
+func metaChains(c *cib.CIB) map[string][]map[string]string {
+	out := map[string][]map[string]string{}
+	for _, r := range c.Config.Resources {
+		switch {
+		case r.Primitive != nil:
+			out[r.Primitive.ID] = []map[string]string{r.Primitive.Meta}
+		case r.Group != nil:
+			for _, m := range r.Group.Members {
+				out[m.ID] = []map[string]string{m.Meta, r.Group.Meta}
+			}
+		case r.Clone != nil && r.Clone.Primitive != nil:
+			out[r.Clone.Primitive.ID] = []map[string]string{r.Clone.Primitive.Meta, r.Clone.Meta}
+		case r.Clone != nil && r.Clone.Group != nil:
+			for _, m := range r.Clone.Group.Members {
+				out[m.ID] = []map[string]string{m.Meta, r.Clone.Group.Meta, r.Clone.Meta}
+			}
+		}
+	}
+	return out
+}
+
+// metaOf reads a meta attribute along a chain, then from rsc_defaults.
+func metaOf(c *cib.CIB, chain []map[string]string, name string) string {
+	for _, m := range chain {
+		if v, ok := m[name]; ok {
+			return v
+		}
+	}
+	return c.Config.RscDefaults[name]
+}

@@ -46,15 +46,20 @@ func stonithCmd(g *globals) *cobra.Command {
 		},
 	}
 	create.Flags().BoolVar(&disabled, "disabled", false, "create it disabled (not used for fencing)")
-	var off bool
+	var off, on bool
 	fence := &cobra.Command{
-		Use:   "fence NODE [--off]",
-		Short: "Fence a node now (reboot, or power off with --off) and record it",
+		Use:   "fence NODE [--off | --on]",
+		Short: "Fence a node now (reboot, power off with --off, power on again with --on) and record it",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			action := "reboot"
-			if off {
+			switch {
+			case off && on:
+				return fmt.Errorf("give --off or --on, not both")
+			case off:
 				action = "off"
+			case on:
+				action = "on"
 			}
 			cl, err := g.client()
 			if err != nil {
@@ -70,7 +75,11 @@ func stonithCmd(g *globals) *cobra.Command {
 			if g.json {
 				return g.printJSON(r)
 			}
-			g.printf("Node: %s fenced (%s)\n", r.Target, r.Action)
+			if r.Action == "on" {
+				g.printf("Node: %s powered on\n", r.Target)
+			} else {
+				g.printf("Node: %s fenced (%s)\n", r.Target, r.Action)
+			}
 			for _, a := range r.Attempts {
 				g.printf("  %s via %s: %s in %v\n", a.Action, a.Device, a.Result, a.Duration.Round(time.Millisecond))
 			}
@@ -78,6 +87,7 @@ func stonithCmd(g *globals) *cobra.Command {
 		},
 	}
 	fence.Flags().BoolVar(&off, "off", false, "power the node off instead of rebooting it")
+	fence.Flags().BoolVar(&on, "on", false, "power a fenced node on again (stonith_admin --unfence)")
 	addJSON(fence, g)
 	history := &cobra.Command{
 		Use:   "history [show] [NODE]",

@@ -1,0 +1,177 @@
+package clusterbed
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"pacer/api"
+	"pacer/pcs"
+)
+
+// setupCluster runs 'pcsctl cluster setup' (pcs.Setup) for the nodes,
+// with gossip, Raft and the API on each node's eth0 address at the
+// default ports, and moves each node's config directory to NODEDIR/pacer
+// (/run/testbed/host/pacer inside). Data lives in NODEDIR/data, which
+// outlives the domain: a node powered on again after a fence rejoins
+// with its Raft state.
+func (b *Bed) setupCluster() error {
+	var sn []pcs.SetupNode
+	for _, n := range b.Nodes {
+		sn = append(sn, pcs.SetupNode{Name: n.Name, Host: n.Addr, Gossip: pcs.DefaultGossipPort, Raft: pcs.DefaultRaftPort, APIPort: pcs.DefaultAPIPort})
+	}
+	dir := filepath.Join(b.Dir, "cluster")
+	if err := pcs.Setup(pcs.SetupOptions{Name: "bed", Nodes: sn, Dir: dir, DataDir: "/run/testbed/host/data",
+		Socket: NodeSocket, Now: time.Now()}); err != nil {
+		return fmt.Errorf("cluster setup: %w", err)
+	}
+	for _, n := range b.Nodes {
+		if err := os.MkdirAll(n.Dir, 0o755); err != nil {
+			return err
+		}
+		if err := os.Rename(filepath.Join(dir, n.Name), filepath.Join(n.Dir, "pacer")); err != nil {
+			return err
+		}
+		if b.opts.PacerdExtra != "" {
+			if err := insertTopLevel(filepath.Join(n.Dir, "pacer", "pacerd.toml"), b.opts.PacerdExtra); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// AdminDir holds the admin certificate and CA that 'cluster setup' made,
+// for remote pcsctl over TLS.
+func (b *Bed) AdminDir() string { return filepath.Join(b.Dir, "cluster", "admin") }
+
+// insertTopLevel puts key = value lines before the first table, where
+// TOML top-level keys must be, replacing keys of the same name.
+func insertTopLevel(path, extra string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	i := bytes.Index(data, []byte("\n["))
+	if i < 0 {
+		i = len(data) - 1
+	}
+	head := string(data[:i+1])
+	for _, line := range strings.Split(strings.TrimSpace(extra), "\n") {
+		key, _, _ := strings.Cut(line, "=")
+		var kept []string
+		for _, l := range strings.Split(head, "\n") {
+			if k, _, ok := strings.Cut(l, "="); ok && strings.TrimSpace(k) == strings.TrimSpace(key) {
+				continue
+			}
+			kept = append(kept, l)
+		}
+		head = strings.Join(kept, "\n")
+	}
+	out := head + strings.TrimSpace(extra) + "\n" + string(data[i+1:])
+	return os.WriteFile(path, []byte(out), 0o600)
+}
+
+// WaitLeader waits until every running node answers, names the same DC,
+// and that DC's CIB lists every node; it returns the DC's name.
+func (b *Bed) WaitLeader(ctx context.Context) (string, error) {
+	var last error
+	for {
+		leader, err := b.agreedLeader(ctx)
+		if err == nil {
+			return leader, nil
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("no agreed leader: %v", last)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func (b *Bed) agreedLeader(ctx context.Context) (string, error) {
+	leader := ""
+	for _, n := range b.Nodes {
+		if _, err := n.PID(); err != nil {
+			continue
+		}
+		st, x, err := n.status(ctx)
+		if err != nil {
+			return "", err
+		}
+		if st.DC == "" {
+			return "", fmt.Errorf("%s sees no leader", n.Name)
+		}
+		if len(x.CIB.Config.Nodes) < len(b.Nodes) {
+			return "", fmt.Errorf("%s's CIB lists %d of %d nodes", n.Name, len(x.CIB.Config.Nodes), len(b.Nodes))
+		}
+		if leader != "" && st.DC != leader {
+			return "", fmt.Errorf("%s sees %s, others %s", n.Name, st.DC, leader)
+		}
+		leader = st.DC
+	}
+	if leader == "" {
+		return "", errors.New("no node running")
+	}
+	return leader, nil
+}
+
+func (n *Node) status(ctx context.Context) (*api.StatusResponse, *api.CIBResponse, error) {
+	cl, err := n.API()
+	if err != nil {
+		return nil, nil, err
+	}
+	defer cl.Close()
+	cx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	st, err := cl.Status(cx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", n.Name, err)
+	}
+	x, err := cl.CIB(cx, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", n.Name, err)
+	}
+	return st, x, nil
+}
+
+// DC returns the DC as the given node sees it.
+func (n *Node) DC(ctx context.Context) (string, error) {
+	st, _, err := n.status(ctx)
+	if err != nil {
+		return "", err
+	}
+	return st.DC, nil
+}
+
+// Running returns the nodes whose domain runs a systemd.
+func (b *Bed) Running() []*Node {
+	var out []*Node
+	for _, n := range b.Nodes {
+		if _, err := n.PID(); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// NotDC returns a running node other than the DC, for fencing tests (the
+// DC does not fence itself).
+func (b *Bed) NotDC(ctx context.Context) (*Node, error) {
+	dc, err := b.WaitLeader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range b.Running() {
+		if n.Name != dc {
+			return n, nil
+		}
+	}
+	return nil, fmt.Errorf("every running node is the DC (%s)", dc)
+}

@@ -22,6 +22,23 @@ type StatusResponse struct {
 	Transition  *DCState         `json:"transition,omitempty"` // what the DC is doing, when known
 	Failures    []FailedAction   `json:"failed_actions,omitempty"`
 	Notes       []string         `json:"notes,omitempty"`
+	// TwoNode is set while two-node mode is in effect.
+	TwoNode *TwoNodeStatus `json:"two_node,omitempty"`
+	StatusDetail
+}
+
+// TwoNodeStatus is two-node mode as the answering node sees it: who wins
+// a fence race and why, and what this node is doing about its peer.
+type TwoNodeStatus struct {
+	Peer           string `json:"peer"`
+	Winner         string `json:"winner"`      // fences at once when each loses the other
+	Loser          string `json:"loser"`       // fences after loser_delay
+	TieReason      string `json:"tie_reason"`  // why the winner wins
+	LoserDelay     string `json:"loser_delay"` // e.g. "2s"
+	Step           string `json:"step"`        // idle, wait, fence, blocked
+	Reason         string `json:"reason"`
+	WaitForAllMet  bool   `json:"wait_for_all_met"` // the peer was seen since start, or unblocked
+	LastFenceError string `json:"last_fence_error,omitempty"`
 }
 
 // NodeStatus is one node as this node sees it.
@@ -34,6 +51,7 @@ type NodeStatus struct {
 	Maintenance bool   `json:"maintenance"`
 	Addr        string `json:"addr,omitempty"`
 	Version     string `json:"version,omitempty"`
+	NodeDetail
 }
 
 // FailedAction is one failed operation still on record (crm_mon's
@@ -48,6 +66,9 @@ type FailedAction struct {
 	Reason     string    `json:"reason,omitempty"`
 	At         time.Time `json:"last_rc_change"`
 	FailCount  string    `json:"fail_count,omitempty"`
+	CallID     int64     `json:"call_id,omitempty"`
+	ExecMS     int64     `json:"exec_time_ms,omitempty"`
+	QueueMS    int64     `json:"queue_time_ms,omitempty"`
 }
 
 // ResourceStatus is one primitive.
@@ -60,6 +81,7 @@ type ResourceStatus struct {
 	Node       string `json:"node,omitempty"` // where it runs, when it runs
 	TargetRole string `json:"target_role"`
 	Managed    bool   `json:"managed"`
+	ResourceDetail
 }
 
 // CIBResponse carries the whole CIB and the Raft index it was read at.

@@ -44,6 +44,13 @@ type Config struct {
 	VoterReplaceAfter Duration `toml:"voter_replace_after,omitempty"`
 	// Witness nodes vote in Raft but never run resources.
 	Witness bool `toml:"witness,omitempty"`
+	// MetricsAddr, when set (host:port), serves GET /metrics over plain
+	// HTTP without client certificates, for Prometheus. Default off: the
+	// API's /metrics needs the cluster's client certificate.
+	MetricsAddr string `toml:"metrics_addr,omitempty"`
+	// FenceAgentDirs are searched for external fence_* agents before
+	// /usr/sbin, /sbin and /usr/local/sbin.
+	FenceAgentDirs []string `toml:"fence_agent_dirs,omitempty"`
 	// Peers lists every node of the cluster as set up, this one included.
 	// The first three (five when there are five or more) are the initial
 	// Raft voters.
@@ -56,6 +63,9 @@ type Peer struct {
 	Gossip string `toml:"gossip_addr"`
 	Raft   string `toml:"raft_addr"`
 	API    string `toml:"api_addr"`
+	// Witness marks a vote-only node (pacerd --witness): it is never
+	// listed among the CIB's nodes and never placed, probed or fenced.
+	Witness bool `toml:"witness,omitempty"`
 }
 
 // Duration reads "30s" style values in TOML.
@@ -139,6 +149,11 @@ func (c *Config) Validate() error {
 	for field, v := range map[string]string{"gossip_addr": c.GossipAddr, "raft_addr": c.RaftAddr, "api_addr": c.APIAddr} {
 		if _, _, err := net.SplitHostPort(v); err != nil {
 			errs = append(errs, fmt.Errorf("%s=%q: use host:port, e.g. 192.0.2.1:7946", field, v))
+		}
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			errs = append(errs, fmt.Errorf("metrics_addr=%q: use host:port, e.g. 192.0.2.1:9664, or leave it out", c.MetricsAddr))
 		}
 	}
 	switch c.GossipProfile {

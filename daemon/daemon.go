@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"pacer/alerts"
 	"pacer/api"
 	"pacer/crm/controller"
 	"pacer/crm/store"
@@ -46,6 +47,12 @@ type Daemon struct {
 	done            chan struct{} // closed by Stop
 	stopOnce        sync.Once
 
+	// metrics is this daemon's Prometheus registry; alerts runs the
+	// alert agents.
+	metrics    *metrics
+	alerts     *alerts.Runner
+	metricsSrv *http.Server
+
 	ctrlMu sync.Mutex
 	ctrl   *controller.Controller // while this node is the DC
 
@@ -55,6 +62,11 @@ type Daemon struct {
 	// peerClients are kept-alive TLS clients by API address (forwarding).
 	peerClients map[string]*api.Client
 	joined      bool
+
+	two twoNode
+	// announced is closed once this node's restart is on record (its
+	// old history cleared), so a drain never races with that clearing.
+	announced chan struct{}
 }
 
 // Options are the parts tests replace.
@@ -68,7 +80,7 @@ type Options struct {
 // Start opens the store, joins gossip and serves the API. It returns once
 // everything listens; Wait blocks until the daemon is told to stop.
 func Start(cfg *Config, opt Options) (*Daemon, error) {
-	d := &Daemon{cfg: cfg, log: opt.Logger, clock: opt.Clock, shutdown: make(chan string, 1), done: make(chan struct{}), goneSince: map[string]time.Time{}}
+	d := &Daemon{cfg: cfg, log: opt.Logger, clock: opt.Clock, shutdown: make(chan string, 1), done: make(chan struct{}), announced: make(chan struct{}), goneSince: map[string]time.Time{}}
 	if d.log == nil {
 		d.log = slog.Default()
 	}
@@ -128,8 +140,17 @@ func Start(cfg *Config, opt Options) (*Daemon, error) {
 		d.agents = reg
 	}
 	d.fencer = newFencer(d)
-	d.exec = resources.New(resources.Config{Node: cfg.NodeName, Agents: opt.Agents, Clock: d.clock, Logger: d.log.With("sub", "exec")})
+	d.metrics = newMetrics(d)
+	d.alerts = newAlertRunner(d)
+	d.exec = resources.New(resources.Config{Node: cfg.NodeName, Agents: opt.Agents, Clock: d.clock, Logger: d.log.With("sub", "exec"), Observer: d.observeOp})
 	if err := d.serve(); err != nil {
+		d.ml.Shutdown()
+		d.st.Close()
+		return nil, err
+	}
+	if err := d.serveMetrics(); err != nil {
+		d.tcpSrv.Close()
+		d.unixSrv.Close()
 		d.ml.Shutdown()
 		d.st.Close()
 		return nil, err
@@ -138,7 +159,15 @@ func Start(cfg *Config, opt Options) (*Daemon, error) {
 	go d.leaderLoop()
 	go d.reportEvents()
 	go d.quorumLoop()
-	go d.announceRestart()
+	go d.twoNodeLoop()
+	if cfg.Witness {
+		// A witness runs nothing: it has no history to clear, and a
+		// status entry for it would name a node the CIB does not list.
+		close(d.announced)
+	} else {
+		go d.announceRestart()
+	}
+	go d.eventLoop()
 	d.log.Info("pacerd started", "version", Version, "cluster", cfg.ClusterName, "gossip", d.ml.Addr(), "raft", d.st.Addr(), "api", cfg.APIAddr, "socket", cfg.Socket)
 	return d, nil
 }
@@ -281,6 +310,7 @@ func (d *Daemon) Stop() error {
 		defer cancel()
 		d.tcpSrv.Shutdown(ctx)
 		d.unixSrv.Shutdown(ctx)
+		d.stopMetrics(ctx)
 		os.Remove(d.cfg.Socket)
 		d.mu.Lock()
 		for _, c := range d.peerClients {

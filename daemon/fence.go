@@ -10,6 +10,8 @@ import (
 	"pacer/crm/cib"
 	"pacer/crm/store"
 	"pacer/stonith"
+	"pacer/stonith/devices"
+	"pacer/stonith/external"
 	"pacer/stonith/fencer"
 )
 
@@ -37,7 +39,9 @@ func (d *Daemon) fence(ctx context.Context, node string, action stonith.Action, 
 	if len(events) > 0 {
 		cmds = append(cmds, &store.RecordFenceAttempt{Events: events})
 	}
-	if err == nil {
+	// Powering a node on confirms nothing about it being down: only off
+	// and reboot let its resources be recovered elsewhere.
+	if err == nil && action != stonith.ActionOn {
 		cmds = append(cmds, &store.RecordFence{Node: node, At: d.clock()})
 	}
 	if len(cmds) > 0 {
@@ -87,7 +91,14 @@ func (d *Daemon) handleFence(w http.ResponseWriter, r *http.Request) {
 }
 
 func newFencer(d *Daemon) *fencer.Fencer {
-	return fencer.New(fencer.Config{Node: d.cfg.NodeName, Clock: d.clock, Logger: d.log.With("sub", "fencer")})
+	cfg := fencer.Config{Node: d.cfg.NodeName, Clock: d.clock, Logger: d.log.With("sub", "fencer")}
+	if len(d.cfg.FenceAgentDirs) > 0 {
+		dirs := append(append([]string{}, d.cfg.FenceAgentDirs...), external.DefaultDirs()...)
+		cfg.Open = func(ctx context.Context, agent string, params map[string]string) (*devices.Spec, error) {
+			return devices.Open(ctx, agent, params, dirs...)
+		}
+	}
+	return fencer.New(cfg)
 }
 
 // handleVerify runs 'pcsctl stonith verify' on the DC.

@@ -42,6 +42,7 @@ func (d *Daemon) leaderLoop() {
 		}
 		switch {
 		case leading && ctrl == nil:
+			d.flushTwoNode()
 			ctrl, stopCtrl = d.startController()
 		case !leading && ctrl != nil:
 			d.log.Info("no longer the DC: controller stopped")
@@ -109,6 +110,7 @@ func (d *Daemon) announceRestart() {
 		err := d.applyAnywhere(ctx, &store.ClearNodeHistory{Node: d.cfg.NodeName})
 		cancel()
 		if err == nil {
+			close(d.announced)
 			return
 		}
 		d.log.Debug("clear own history", "err", err)
@@ -128,7 +130,9 @@ func (d *Daemon) reconcile() {
 	}
 	var names []string
 	for _, p := range d.cfg.Peers {
-		names = append(names, p.Name)
+		if !p.Witness {
+			names = append(names, p.Name)
+		}
 	}
 	alive := map[string]string{}
 	for _, m := range members {

@@ -37,7 +37,7 @@ func (d *Daemon) quorumLoop() {
 		leader, _ := d.st.Leader()
 		now := d.clock()
 		if leader != "" {
-			if applied {
+			if applied && !d.cfg.Witness {
 				d.log.Info("quorum is back: asking the DC to probe this node afresh")
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 				if err := d.applyAnywhere(ctx, &store.ClearNodeHistory{Node: d.cfg.NodeName}); err == nil {
@@ -50,6 +50,11 @@ func (d *Daemon) quorumLoop() {
 		}
 		if lostSince.IsZero() {
 			lostSince = now
+		}
+		if cur, _ := d.st.Read(); d.twoNodeOn(cur) {
+			// A two-node survivor keeps its resources: it fences its
+			// peer and takes over (twoNodeLoop), or waits to be fenced.
+			continue
 		}
 		if applied || now.Sub(lostSince) < quorumLossAfter {
 			continue
@@ -106,6 +111,13 @@ const drainTimeout = 60 * time.Second
 func (d *Daemon) drain() {
 	if len(d.exec.Active()) == 0 {
 		return
+	}
+	// The restart record clears transient attributes, the shutdown mark
+	// among them: let it land first, or the DC would place resources
+	// back here.
+	select {
+	case <-d.announced:
+	case <-time.After(5 * time.Second):
 	}
 	cur, _ := d.st.Read()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

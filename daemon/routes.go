@@ -41,6 +41,9 @@ func (d *Daemon) routes() *http.ServeMux {
 	mux.HandleFunc("POST /v1/cancel", d.handleCancel)
 	mux.HandleFunc("GET /v1/members", d.handleMembers)
 	mux.HandleFunc("POST /v1/shutdown", d.handleShutdown)
+	d.bindMetrics(mux)
+	mux.HandleFunc("POST /v1/quorum/unblock", d.handleUnblock)
+	mux.HandleFunc("POST /v1/quorum/confirm-peer", d.handleConfirmPeer)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, &api.Error{Code: api.CodeNotFound, Message: fmt.Sprintf("no such endpoint %s %s (this pacerd speaks /v1)", r.Method, r.URL.Path)})
 	})
@@ -351,6 +354,8 @@ func (d *Daemon) handleStatus(w http.ResponseWriter, r *http.Request) {
 	servers, _ := d.st.Servers()
 	st := buildStatus(d.cfg.ClusterName, d.cfg.NodeName, leaderID, c, idx, d.ml.Members(), servers)
 	st.Transition = d.dcState(r.Context())
+	st.TwoNode = d.twoNodeStatus()
+	addStatusDetail(&st, c, d.ml.Members(), servers)
 	for _, b := range stateBlocked(st.Transition) {
 		st.Notes = append(st.Notes, "blocked: "+b)
 	}
@@ -569,6 +574,7 @@ func failedActions(c *cib.CIB) []api.FailedAction {
 					Resource: id, Node: node, Op: op.Operation, IntervalMS: op.IntervalMS, RC: op.RC,
 					Status: opStatusNames[op.OpStatus], Reason: firstLine(op.Output), At: op.LastRCChange,
 					FailCount: ns.Attributes[cib.FailCountAttr(id, op.Operation, op.IntervalMS)],
+					CallID:    op.CallID, ExecMS: op.ExecTimeMS, QueueMS: op.QueueTimeMS,
 				})
 			}
 		}

@@ -18,6 +18,7 @@ import (
 func clusterCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "cluster", Short: "Set up, start, stop and inspect the cluster"}
 	var dir, dataDir, socket string
+	var witnesses []string
 	setup := &cobra.Command{
 		Use:   "setup NAME NODE=ADDR...",
 		Short: "Make the cluster key, CA and one pacerd config per node",
@@ -35,6 +36,7 @@ certificate for remote 'pcsctl --node'; DIR/ca/ holds the CA key: keep it safe.`
 			}
 			nodes, more := parseSetupNodes(args[1:])
 			problems = append(problems, more...)
+			problems = append(problems, markWitnesses(nodes, witnesses)...)
 			if len(problems) == 0 && len(nodes) == 0 {
 				problems = append(problems, "name at least one node: NODE=ADDR")
 			}
@@ -58,6 +60,7 @@ certificate for remote 'pcsctl --node'; DIR/ca/ holds the CA key: keep it safe.`
 		},
 	}
 	setup.Flags().StringVar(&dir, "dir", "", "output directory (default ./pacer-NAME)")
+	setup.Flags().StringSliceVar(&witnesses, "witness", nil, "NODE is a witness: it votes in Raft but never runs resources (two nodes + a witness have a real majority)")
 	setup.Flags().StringVar(&dataDir, "data-dir", "", "data_dir in every config (default /var/lib/pacer)")
 	setup.Flags().StringVar(&socket, "socket-path", "", "socket in every config (default "+daemon.DefaultSocket+")")
 
@@ -188,4 +191,25 @@ func pacerdCommand() (string, []string) {
 func isExecutable(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && !st.IsDir() && st.Mode()&0o111 != 0
+}
+
+// markWitnesses flags the nodes --witness names; a name that is not in
+// the node list is an error, and at least one node must run resources.
+func markWitnesses(nodes []SetupNode, names []string) []string {
+	var problems []string
+	for _, w := range names {
+		found := false
+		for i := range nodes {
+			if nodes[i].Name == w {
+				nodes[i].Witness, found = true, true
+			}
+		}
+		if !found {
+			problems = append(problems, fmt.Sprintf("--witness %s: no such node in the list; give it as %s=ADDR too", w, w))
+		}
+	}
+	if len(names) > 0 && len(names) >= len(nodes) {
+		problems = append(problems, "every node is a witness: at least one must run resources")
+	}
+	return problems
 }

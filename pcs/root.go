@@ -94,6 +94,9 @@ func newRoot(g *globals) *cobra.Command {
 		constraintCmd(g), cibCmd(g), demoCmd(g), daemonCmd(), stonithCmd(g),
 		simulateCmd(g),
 		explainCmd(g),
+		monCmd(g),
+		quorumCmd(g),
+		alertCmd(g),
 	)
 	addWait(g, root)
 	return root

@@ -44,6 +44,8 @@ type SetupNode struct {
 	Name                  string
 	Host                  string
 	Gossip, Raft, APIPort int
+	// Witness: a vote-only node (pacerd --witness).
+	Witness bool
 }
 
 // parseSetupNodes reads NODE=ADDR where ADDR is a host (default ports) or
@@ -114,10 +116,11 @@ func Setup(o SetupOptions) error {
 	var peers []daemon.Peer
 	for _, n := range o.Nodes {
 		peers = append(peers, daemon.Peer{
-			Name:   n.Name,
-			Gossip: net.JoinHostPort(n.Host, strconv.Itoa(n.Gossip)),
-			Raft:   net.JoinHostPort(n.Host, strconv.Itoa(n.Raft)),
-			API:    net.JoinHostPort(n.Host, strconv.Itoa(n.APIPort)),
+			Name:    n.Name,
+			Gossip:  net.JoinHostPort(n.Host, strconv.Itoa(n.Gossip)),
+			Raft:    net.JoinHostPort(n.Host, strconv.Itoa(n.Raft)),
+			API:     net.JoinHostPort(n.Host, strconv.Itoa(n.APIPort)),
+			Witness: n.Witness,
 		})
 	}
 	for i, n := range o.Nodes {
@@ -129,7 +132,7 @@ func Setup(o SetupOptions) error {
 		cfg := daemon.Config{
 			ClusterName: o.Name, NodeName: n.Name, DataDir: o.DataDir, Socket: o.Socket,
 			GossipAddr: p.Gossip, RaftAddr: p.Raft, APIAddr: p.API,
-			KeyFile: "cluster.key", TLSDir: "tls", Peers: peers,
+			KeyFile: "cluster.key", TLSDir: "tls", Peers: peers, Witness: n.Witness,
 		}
 		var buf bytes.Buffer
 		buf.WriteString("# pacerd configuration for node " + n.Name + " of cluster " + o.Name + ", made by 'pcsctl cluster setup'.\n")

@@ -26,6 +26,7 @@ func (g *globals) status() (*api.StatusResponse, error) {
 
 func statusCmd(g *globals) *cobra.Command {
 	var watch bool
+	var out statusOutput
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show the cluster: DC, quorum, nodes and resources (crm_mon style)",
@@ -46,18 +47,18 @@ func statusCmd(g *globals) *cobra.Command {
 					g.printf("\n%s  redrawn on every change; Ctrl-C quits\n", time.Now().Format("15:04:05"))
 				})
 			}
+			if err := out.check(g); err != nil {
+				return err
+			}
 			st, err := g.status()
 			if err != nil {
 				return err
 			}
-			if g.json {
-				return g.printJSON(st)
-			}
-			PrintStatus(g.out, st)
-			return nil
+			return out.print(g, st, requestLine())
 		},
 	}
 	addJSON(cmd, g)
+	addStatusOutput(cmd, &out)
 	cmd.Flags().BoolVar(&watch, "watch", false, "redraw whenever the cluster changes, until Ctrl-C")
 	return cmd
 }
@@ -73,6 +74,10 @@ func PrintStatus(w io.Writer, st *api.StatusResponse) {
 		fmt.Fprintf(w, "  * Current DC: NONE - partition WITHOUT quorum\n")
 	}
 	fmt.Fprintf(w, "  * CIB version %s (raft index %d), as seen by %s\n", st.Version, st.Index, st.Node)
+	if t := st.TwoNode; t != nil {
+		fmt.Fprintf(w, "  * Two-node mode (peer %s):\n", t.Peer)
+		printTwoNode(w, "    ", t)
+	}
 	if t := st.Transition; t != nil {
 		switch {
 		case len(t.Pending) > 0:

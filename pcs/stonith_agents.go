@@ -2,6 +2,7 @@ package pcs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -96,7 +97,15 @@ func stonithAgentCmds(g *globals) []*cobra.Command {
 			now := time.Now()
 			ev := cib.FenceEvent{Target: args[0], Action: "off", Executor: "administrator", Origin: "pcsctl stonith confirm",
 				Result: "ok", Error: "confirmed by hand, no device used", Start: now, Completion: now}
-			if err := g.applyAll([]store.Command{&store.RecordFenceAttempt{Events: []cib.FenceEvent{ev}}, &store.RecordFence{Node: args[0], At: now}}); err != nil {
+			err := g.applyAll([]store.Command{&store.RecordFenceAttempt{Events: []cib.FenceEvent{ev}}, &store.RecordFence{Node: args[0], At: now}})
+			if ae := (*api.Error)(nil); errors.As(err, &ae) && ae.Code == api.CodeNoLeader {
+				// A two-node survivor has no leader to write to: it
+				// takes the confirmation itself and carries on alone.
+				err = g.with(func(cl *api.Client, cx context.Context) error {
+					return cl.Do(cx, http.MethodPost, "/v1/quorum/confirm-peer", api.FenceRequest{Node: args[0], Action: "off"}, nil)
+				})
+			}
+			if err != nil {
 				return err
 			}
 			g.printf("Node %s is now recorded as fenced (confirmed by hand)\n", args[0])

@@ -22,6 +22,9 @@ type Cluster struct {
 	Dir   string
 	Bin   Binaries
 	Nodes []*Node
+	// witness is the node set up as a witness, "" for none: it is never
+	// listed among the CIB's nodes.
+	witness string
 }
 
 // Node is one pacerd process and its files.
@@ -44,6 +47,8 @@ type Options struct {
 	Nodes int
 	// Extra is appended to every node's pacerd.toml (e.g. voter_replace_after).
 	Extra string
+	// Witness names a node set up as a witness (votes, runs nothing).
+	Witness string
 }
 
 // New sets up (but does not start) n nodes under dir.
@@ -55,13 +60,14 @@ func New(dir string, bin Binaries, o Options) (*Cluster, error) {
 	var sn []pcs.SetupNode
 	for i := 0; i < o.Nodes; i++ {
 		p := base + 3*i
-		sn = append(sn, pcs.SetupNode{Name: fmt.Sprintf("node%d", i+1), Host: "127.0.0.1", Gossip: p, Raft: p + 1, APIPort: p + 2})
+		name := fmt.Sprintf("node%d", i+1)
+		sn = append(sn, pcs.SetupNode{Name: name, Host: "127.0.0.1", Gossip: p, Raft: p + 1, APIPort: p + 2, Witness: name == o.Witness})
 	}
 	cdir := filepath.Join(dir, "cluster")
 	if err := pcs.Setup(pcs.SetupOptions{Name: "test", Nodes: sn, Dir: cdir, DataDir: "data", Socket: "pacerd.sock", Now: time.Now()}); err != nil {
 		return nil, err
 	}
-	c := &Cluster{Dir: cdir, Bin: bin}
+	c := &Cluster{Dir: cdir, Bin: bin, witness: o.Witness}
 	for _, s := range sn {
 		n := &Node{Name: s.Name, Dir: filepath.Join(cdir, s.Name), bin: bin.Pacerd, API: fmt.Sprintf("127.0.0.1:%d", s.APIPort)}
 		n.Config = filepath.Join(n.Dir, "pacerd.toml")
@@ -276,8 +282,12 @@ func (c *Cluster) agreedLeader(ctx context.Context) (string, error) {
 		}
 		// The leader adds every configured node to the CIB when it takes
 		// over; until then 'node standby NODE' would not find it.
-		if len(x.CIB.Config.Nodes) < len(c.Nodes) {
-			return "", fmt.Errorf("%s's CIB lists %d of %d nodes", n.Name, len(x.CIB.Config.Nodes), len(c.Nodes))
+		want := len(c.Nodes)
+		if c.witness != "" {
+			want--
+		}
+		if len(x.CIB.Config.Nodes) < want {
+			return "", fmt.Errorf("%s's CIB lists %d of %d nodes", n.Name, len(x.CIB.Config.Nodes), want)
 		}
 		if leader != "" && st.DC != leader {
 			return "", fmt.Errorf("%s sees %s, others %s", n.Name, st.DC, leader)

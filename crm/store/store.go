@@ -132,6 +132,8 @@ type Store struct {
 	trans *raft.NetworkTransport
 	rmu   sync.Mutex // serialises ShrinkToSelf and Close
 
+	notice commitNotice
+
 	observer *raft.Observer
 	obsCh    chan raft.Observation
 	leader   leaderFanout
@@ -378,6 +380,7 @@ func (s *Store) Apply(ctx context.Context, cmd Command) (Result, error) {
 	if err := waitFuture(ctx, f); err != nil {
 		return Result{}, fmt.Errorf("apply %s: %w", cmd.Kind(), s.raftErr(err))
 	}
+	s.notice.send(s.r)
 	switch r := f.Response().(type) {
 	case error:
 		return Result{}, r

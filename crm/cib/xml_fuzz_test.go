@@ -28,6 +28,10 @@ func FuzzImportXML(f *testing.F) {
 <lrm_rsc_op id="A_last_0" operation="monitor" call-id="3" rc-code="0" op-status="0" interval="0" transition-key="1:2:0:x" last-rc-change="7" exit-reason="a&#10;b"/>
 </lrm_resource></lrm_resources></lrm></node_state></status></cib>`))
 	f.Add([]byte(`<cib><configuration><resources><bundle id="b"/></resources></configuration></cib>`))
+	f.Add([]byte(`<cib validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0"><configuration><crm_config/><nodes/><resources/><constraints/>
+<alerts><alert id="notify" path="/usr/local/bin/notify.sh" description="d"><meta_attributes id="m"><nvpair id="t" name="timeout" value="15s"/><nvpair id="f" name="timestamp-format" value="%H:%M:%S.%06N"/></meta_attributes>
+<instance_attributes id="i"><nvpair id="o" name="debug" value="1"/></instance_attributes><select><select_nodes/><select_fencing/><select_resources/><select_attributes><attribute id="a" name="standby"/></select_attributes></select>
+<recipient id="r" value="/var/log/alerts.log"/></alert></alerts></configuration><status/></cib>`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c1, h1, err := ImportXML(data)
 		if err != nil {

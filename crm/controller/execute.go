@@ -17,7 +17,8 @@ import (
 // predecessor has succeeded; independent ones run in parallel. A failure
 // or an abort (the configuration or membership changed) stops the start
 // of new actions; the running ones finish and are recorded, then the
-// caller computes a new transition from the new truth.
+// caller computes a new transition from the new truth. Actions on a node
+// that leaves the membership are not waited for (see abandon).
 func (c *Controller) execute(ctx context.Context, cur *cib.CIB, tr *scheduler.Transition) (failed bool, err error) {
 	type result struct {
 		id  int
@@ -37,13 +38,39 @@ func (c *Controller) execute(ctx context.Context, cur *cib.CIB, tr *scheduler.Tr
 	results := make(chan result, n)
 	var wg sync.WaitGroup
 	running := 0
+	cancels := make(map[int]context.CancelFunc, n)
 	start := func(id int) {
 		running++
+		actx, cancel := context.WithCancel(ctx)
+		cancels[id] = cancel
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results <- result{id, c.do(ctx, cur, byID[id])}
+			results <- result{id, c.do(actx, cur, byID[id])}
 		}()
+	}
+	// A node that leaves the membership answers none of the actions sent
+	// to it; they are lost (Pacemaker's "action lost"), not failed.
+	// Waiting for their replies would hold the transition, and with it
+	// the node's fencing and the recovery of what it ran, until TCP or
+	// the op timeout gives up: tens of seconds for a node that died with
+	// a stop in flight. They are cancelled instead, and the next
+	// transition fences the node.
+	lost := map[int]bool{}
+	abandon := func() bool {
+		alive := c.cfg.Members.Alive()
+		found := false
+		for id, cancel := range cancels {
+			ga := byID[id]
+			if ga.Kind == scheduler.StepFence || ga.Node == "" || alive[ga.Node] || lost[id] {
+				continue
+			}
+			c.log.Warn("node left the membership while an action ran on it: the action is lost", "action", describe(ga))
+			lost[id] = true
+			found = true
+			cancel()
+		}
+		return found
 	}
 	for _, ga := range tr.Graph {
 		if pending[ga.ID] == 0 {
@@ -54,8 +81,22 @@ func (c *Controller) execute(ctx context.Context, cur *cib.CIB, tr *scheduler.Tr
 	var firstErr error
 	aborted := false
 	for running > 0 {
-		r := <-results
+		var r result
+		select {
+		case r = <-results:
+		case <-c.kick:
+			// Membership events kick the controller.
+			if abandon() {
+				aborted = true
+			}
+			continue
+		}
 		running--
+		cancels[r.id]()
+		delete(cancels, r.id)
+		if r.err != nil && lost[r.id] {
+			continue
+		}
 		if r.err != nil {
 			c.log.Warn("action failed; the transition stops here", "action", describe(byID[r.id]), "err", r.err)
 			if firstErr == nil {

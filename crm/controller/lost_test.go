@@ -1,0 +1,69 @@
+package controller
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"pacer/crm/cib"
+	"pacer/crm/store"
+	"pacer/resources"
+)
+
+// deadRunner is the world with one node that dies as a stop is sent to
+// it: that request is never answered.
+type deadRunner struct {
+	*world
+	dead    string
+	waiting chan string
+}
+
+func (d *deadRunner) Execute(ctx context.Context, node string, a resources.Action) (cib.OpRecord, error) {
+	if node == d.dead && a.Op == "stop" {
+		d.waiting <- a.Op + ":" + a.Primitive.ID
+		<-ctx.Done()
+		return cib.OpRecord{}, ctx.Err()
+	}
+	return d.world.Execute(ctx, node, a)
+}
+
+func (d *deadRunner) Recur(ctx context.Context, node string, a resources.Action) (cib.OpRecord, error) {
+	return d.Execute(ctx, node, a)
+}
+
+// A node that dies while the DC waits for a stop on it (it was being
+// drained, and the power went) is fenced and its group recovered at
+// once, not when the lost request times out.
+func TestActionOnLostNodeIsAbandoned(t *testing.T) {
+	st, w, stop, _ := setup(t, true)
+	eventually(t, "group started", func() bool { return len(w.where("web")) == 1 && on(w, "vip") == on(w, "web") })
+	victim := on(w, "web")
+	stop()
+	// A new DC term whose runner finds the victim dead.
+	dr := &deadRunner{world: w, dead: victim, waiting: make(chan string, 16)}
+	c := New(Config{Store: st, Runner: dr, Fencer: w, Members: w, Recheck: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go c.Run(ctx)
+	if _, err := st.Apply(ctx, &store.SetNodeAttribute{Node: victim, Name: "standby", Value: "on"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-dr.waiting:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no stop sent to the node in standby")
+	}
+	w.mu.Lock()
+	w.alive[victim] = false
+	w.mu.Unlock()
+	c.Kick()
+	eventually(t, "group recovered elsewhere", func() bool {
+		n := w.where("web")
+		return len(n) == 1 && n[0] != victim && on(w, "vip") == n[0]
+	})
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.fenced) == 0 || w.fenced[0] != victim {
+		t.Fatalf("fenced %v, want %s; log %v", w.fenced, victim, w.log)
+	}
+}

@@ -21,7 +21,11 @@ func (d *Daemon) handleExec(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, err)
 		return
 	}
-	rec, err := d.exec.Execute(r.Context(), req.Action)
+	// The operation outlives its caller: when the DC dies, the connection
+	// closes, and a start cut short there would leave the unit half
+	// started for the next DC. The action's own timeout bounds it; the
+	// next DC's probe waits for it and learns the outcome.
+	rec, err := d.exec.Execute(context.WithoutCancel(r.Context()), req.Action)
 	if err != nil {
 		writeErr(w, &api.Error{Code: api.CodeInvalid, Message: err.Error()})
 		return

@@ -75,6 +75,9 @@ type Controller struct {
 	state State
 
 	failures int // transitions in a row with a failed action (backoff)
+	// reprobed: this term's first probe of every resource on every
+	// online node is done (see round).
+	reprobed bool
 }
 
 // backoff pauses after a transition in which an action failed, 0.25 s
@@ -200,7 +203,23 @@ func (c *Controller) round(ctx context.Context, changed <-chan struct{}) (bool, 
 	if err := c.syncNodeStates(ctx); err != nil {
 		return false, err
 	}
-	if n, err := c.probe(ctx); err != nil || n > 0 {
+	// A new DC probes everything once before its first transition: the
+	// previous DC may have died between running an action and recording
+	// it, so the CIB can say "stopped" where a start went through. A
+	// probe waits for any operation still running on that resource, so
+	// it answers with the outcome, and nothing is started twice.
+	full := !c.reprobed
+	n, err := c.probe(ctx, full)
+	if full {
+		c.reprobed = true
+		if err != nil {
+			// A node that cannot answer (often the old DC's, about to be
+			// found lost) keeps what the CIB says of it, as before.
+			c.log.Warn("new DC: could not probe every node afresh; trusting the CIB for the rest", "err", err)
+			err = nil
+		}
+	}
+	if err != nil || n > 0 {
 		return n > 0, err
 	}
 	cur, _ := c.cfg.Store.Read()
@@ -277,9 +296,10 @@ func (c *Controller) syncNodeStates(ctx context.Context) error {
 }
 
 // probe runs a one-shot monitor of every primitive on every online node
-// that has no record of it, so the scheduler never assumes "stopped"
-// where a resource may in fact run. It returns how many it ran.
-func (c *Controller) probe(ctx context.Context) (int, error) {
+// that has no record of it (of every primitive there, when all is set),
+// so the scheduler never assumes "stopped" where a resource may in fact
+// run. It returns how many it ran.
+func (c *Controller) probe(ctx context.Context, all bool) (int, error) {
 	cur, _ := c.cfg.Store.Read()
 	type job struct {
 		node string
@@ -295,13 +315,21 @@ func (c *Controller) probe(ctx context.Context) (int, error) {
 			if p.Class == "stonith" {
 				continue
 			}
-			if h := ns.Resources[p.ID]; h == nil || len(h.Ops) == 0 {
+			if h := ns.Resources[p.ID]; all || h == nil || len(h.Ops) == 0 {
 				jobs = append(jobs, job{n.Name, *p})
 			}
 		}
 	}
 	if len(jobs) == 0 {
 		return 0, nil
+	}
+	if all {
+		// A node still listed as a member may be the one just cut off
+		// (often the old DC's): its probes must not hold up the fencing
+		// of it, so they end as soon as gossip gives the node up.
+		var stop context.CancelFunc
+		ctx, stop = c.whileAlive(ctx)
+		defer stop()
 	}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
@@ -429,4 +457,31 @@ func (c *Controller) recheckInterval() time.Duration {
 		}
 	}
 	return c.cfg.Recheck
+}
+
+// whileAlive returns a context that ends with ctx, or as soon as gossip
+// no longer sees every node that was a member when it was made.
+func (c *Controller) whileAlive(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	before := c.cfg.Members.Alive()
+	go func() {
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			now := c.cfg.Members.Alive()
+			for n, up := range before {
+				if up && !now[n] {
+					c.log.Info("new DC: a node left while being probed; not waiting for it", "node", n)
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	return ctx, cancel
 }

@@ -109,9 +109,13 @@ const drainTimeout = 60 * time.Second
 // elsewhere, and stops what is left itself if that cannot happen (no
 // quorum, or the time is up), so nothing keeps running unmanaged.
 func (d *Daemon) drain() {
-	if len(d.exec.Active()) == 0 {
+	idle := len(d.exec.Active()) == 0
+	if leader, _ := d.st.Leader(); idle && (leader == "" || d.cfg.Witness) {
 		return
 	}
+	// A node that runs nothing marks itself too: without the mark the DC
+	// takes its departure from gossip for a loss and fences it.
+	//
 	// The restart record clears transient attributes, the shutdown mark
 	// among them: let it land first, or the DC would place resources
 	// back here.
@@ -123,9 +127,16 @@ func (d *Daemon) drain() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	err := d.applyAnywhere(ctx, &store.SetTransientAttr{Node: d.cfg.NodeName, Name: "shutdown", Value: strconv.FormatInt(d.clock().Unix(), 10)})
 	cancel()
+	if err != nil && idle {
+		d.log.Warn("cannot tell the DC that this node is leaving; it may fence it", "err", err)
+		return
+	}
 	if err != nil {
 		d.log.Warn("cannot ask the DC to move this node's resources; stopping them here", "err", err)
 		d.stopAll(cur, d.exec.Active())
+		return
+	}
+	if idle {
 		return
 	}
 	d.log.Info("shutting down: waiting for the DC to move this node's resources", "resources", d.exec.Active())

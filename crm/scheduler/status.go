@@ -295,6 +295,14 @@ func (s *scheduler) newOrphan(id string, h *cib.ResourceHistory) *resource {
 // thought active on it while it is offline.
 func (s *scheduler) processState(r *resource, n *node, res histResult) {
 	known := res.role == roleStarted
+	if known && r.stonith && !n.online && !n.unclean {
+		// Deviation from Pacemaker: a fencing device runs in the fencer
+		// the DC picks, not as a process of the node, so nothing of it
+		// is left on a node that has gone cleanly (a DC leaving while
+		// it moves the device away): stopped there, not a reason to
+		// fence the node.
+		known = false
+	}
 	for _, t := range res.notes {
 		r.reasons = append(r.reasons, Reason{Node: n.name, Text: t})
 	}

@@ -26,6 +26,7 @@ func moveCmds(g *globals) []*cobra.Command {
 		RunE: func(c *cobra.Command, args []string) error {
 			rsc := args[0]
 			if len(args) == 2 {
+				g.settled = func() error { return g.movedTo(rsc, args[1]) }
 				return g.applyAll([]store.Command{
 					&store.RemoveConstraintsMatching{Prefix: preferPrefix + rsc, Exact: true},
 					&store.AddConstraint{Location: &cib.Location{ID: preferPrefix + rsc, Resource: rsc, Node: args[1], Score: "INFINITY"}},
@@ -140,6 +141,29 @@ func moveCmds(g *globals) []*cobra.Command {
 	}
 	restart.Flags().StringVar(&restartWait, "wait", "60s", "how long each of stop and start may take")
 	return []*cobra.Command{move, ban, clear, cleanup, restart}
+}
+
+// movedTo checks, after --wait, that a moved resource runs on node. The
+// cluster can settle with it elsewhere: a fail count at
+// migration-threshold or a ban outweighs the move's INFINITY. pcs then
+// exits non-zero too.
+func (g *globals) movedTo(rsc, node string) error {
+	var on string
+	var err error
+	// The status is this node's copy, a replication round behind the
+	// DC at worst.
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if on, err = g.runningOn(rsc); err == nil && on == node {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("%s did not move to %s: %w; 'pcsctl explain %s' says why", rsc, node, err, rsc)
+	}
+	return fmt.Errorf("%s did not move to %s: the cluster settled with it on %s; 'pcsctl explain %s' says why", rsc, node, on, rsc)
 }
 
 // runningOn returns the one node a resource (or a group's first member)

@@ -26,6 +26,10 @@ type globals struct {
 	lastWrite *api.CommandResponse
 	out       io.Writer
 	errOut    io.Writer
+
+	// settled, when a command sets it, checks after --wait that the
+	// settled cluster did what the command asked.
+	settled func() error
 }
 
 // Main runs pcsctl with args and returns the process exit code.

@@ -48,7 +48,10 @@ func addWait(g *globals, root *cobra.Command) {
 			if err := run(cmd, args); err != nil || wait == "" {
 				return err
 			}
-			return g.settle(d)
+			if err := g.settle(d); err != nil || g.settled == nil {
+				return err
+			}
+			return g.settled()
 		}
 	}
 	walk(root)

@@ -22,7 +22,7 @@ func BenchmarkDetectCrash(b *testing.B) {
 	for range b.N {
 		nodes := startCluster(b, 3)
 		// Let the probe rounds run a while, and land the crash at a random
-		// point of the probe schedule (one full round is 2 peers × 200 ms),
+		// point of the probe schedule (one full round is 2 peers × the probe interval),
 		// as a real crash would; a fixed delay measures one phase only.
 		time.Sleep(time.Second + rand.N(600*time.Millisecond))
 

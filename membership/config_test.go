@@ -60,8 +60,8 @@ func TestProfiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Timing{
-		ProbeInterval: 200 * time.Millisecond, ProbeTimeout: 100 * time.Millisecond,
-		SuspicionMult: 2, SuspicionMaxTimeoutMult: 6, GossipInterval: 50 * time.Millisecond,
+		ProbeInterval: 100 * time.Millisecond, ProbeTimeout: 50 * time.Millisecond,
+		SuspicionMult: 3, SuspicionMaxTimeoutMult: 6, GossipInterval: 50 * time.Millisecond,
 		PushPullInterval: 5 * time.Second, TCPTimeout: 3 * time.Second,
 	}
 	if fast != want {
@@ -70,8 +70,9 @@ func TestProfiles(t *testing.T) {
 	if def, _ := TimingFor(""); def != fast {
 		t.Errorf(`TimingFor("") = %+v, want lan-fast`, def)
 	}
-	// 3 nodes: suspect for 2 × 1 × 200 ms before down (DEPS.md).
-	if got := fast.SuspicionTimeout(3); got != 400*time.Millisecond {
+	// 3 nodes: suspect for 3 × 1 × 100 ms before down, once a second
+	// member confirms.
+	if got := fast.SuspicionTimeout(3); got != 300*time.Millisecond {
 		t.Errorf("SuspicionTimeout(3) = %v", got)
 	}
 

@@ -4,6 +4,9 @@
 // table; docs/benchmarks.md explains the figures.
 //
 //	go run ./test/bench [-trials 10] [-writes 1000] [-idle 60s] [-only election,writes,idle]
+//
+// "go run ./test/bench failover-bed" instead times failover on the LXC
+// cluster bed, with real fencing (see failoverbed.go).
 package main
 
 import (
@@ -23,6 +26,9 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "failover-bed" {
+		os.Exit(failoverBed(os.Args[2:]))
+	}
 	trials := flag.Int("trials", 10, "leader kills to time")
 	writes := flag.Int("writes", 1000, "sequential writes to time")
 	idle := flag.Duration("idle", 60*time.Second, "how long to watch an idle pacerd")

@@ -33,7 +33,11 @@ const Packages = "libvirt-daemon libvirt-daemon-driver-lxc libvirt-clients fence
 // Options say what to build. The zero value is a 3-node pacer cluster
 // fenced through Debian's fence_virtd.
 type Options struct {
-	Nodes  int    // 1..9, default 3
+	Nodes int // 1..9, default 3 (or len(Names))
+	// Names are the nodes' names (node, domain and host name), in address
+	// order; default node1, node2, ... A pair named server1/server4 is the
+	// seeds' two-node cluster.
+	Names  []string
 	Prefix string // first three octets of the bridge's /24
 	// ID names the bed (state file, namespaces, cgroup); default
 	// t<PID>-<random>.
@@ -206,9 +210,15 @@ func Start(opts Options) (*Bed, error) {
 	}
 	if opts.Nodes == 0 {
 		opts.Nodes = 3
+		if len(opts.Names) > 0 {
+			opts.Nodes = len(opts.Names)
+		}
 	}
 	if opts.Nodes < 1 || opts.Nodes > 9 {
 		return nil, fmt.Errorf("%d nodes: want 1..9", opts.Nodes)
+	}
+	if err := checkNames(opts.Names, opts.Nodes); err != nil {
+		return nil, err
 	}
 	if opts.Prefix == "" {
 		opts.Prefix = DefaultPrefix
@@ -373,7 +383,7 @@ func Attach(id string) (*Bed, error) {
 		return nil, err
 	}
 	b := &Bed{ID: id, Dir: s.Dir, Prefix: s.Prefix, Fabric: s.Fabric, ClientNS: s.Client, State: s,
-		cgroup: s.Cgroup, procs: map[string]*proc{}, sp: newSpawner()}
+		cgroup: s.Cgroup, procs: map[string]*proc{}, sp: newSpawner(), opts: Options{Names: s.Domains}}
 	b.Sock = filepath.Join(s.Dir, "run", "libvirt-sock")
 	b.URI = "lxc+unix:///system?socket=" + b.Sock
 	b.NodeURI = fmt.Sprintf("lxc+tcp://%s.1/system", s.Prefix)
@@ -416,6 +426,29 @@ func checkPrefix(p string) error {
 	}
 	if p == "192.0.2" || parts[0] == "127" {
 		return fmt.Errorf("prefix %q is taken by the host", p)
+	}
+	return nil
+}
+
+// checkNames refuses names that would not work as a domain, host and
+// pacer node name, or that clash.
+func checkNames(names []string, n int) error {
+	if len(names) == 0 {
+		return nil
+	}
+	if len(names) != n {
+		return fmt.Errorf("%d names for %d nodes", len(names), n)
+	}
+	seen := map[string]bool{}
+	for _, name := range names {
+		ok := name != "" && len(name) <= 32 && !seen[name]
+		for _, r := range name {
+			ok = ok && (r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-')
+		}
+		if !ok {
+			return fmt.Errorf("node name %q: want distinct names of a-z, 0-9 and '-'", name)
+		}
+		seen[name] = true
 	}
 	return nil
 }

@@ -162,6 +162,7 @@ func (p *Poller) loop(ctx context.Context) {
 	t := time.NewTicker(p.Interval)
 	defer t.Stop()
 	for {
+		sent := time.Now()
 		body, err := httpGet(p.Addr, p.Timeout)
 		now := time.Now()
 		body = strings.TrimSpace(body)
@@ -177,7 +178,10 @@ func (p *Poller) loop(ctx context.Context) {
 		} else {
 			p.bad++
 			if p.cur == nil {
-				p.cur = &Outage{Start: now, Before: p.last, Err: err.Error()}
+				// From the request that went unanswered, not from when
+				// the client gave up on it: a timeout would otherwise
+				// hide up to Timeout of the outage.
+				p.cur = &Outage{Start: sent, Before: p.last, Err: err.Error()}
 			}
 		}
 		p.mu.Unlock()

@@ -32,6 +32,9 @@ type Node struct {
 
 func (b *Bed) newNode(i int) *Node {
 	name := fmt.Sprintf("node%d", i)
+	if i <= len(b.opts.Names) {
+		name = b.opts.Names[i-1]
+	}
 	return &Node{Name: name, Addr: fmt.Sprintf("%s.%d", b.Prefix, 10+i), MAC: fmt.Sprintf("52:54:00:4e:00:%02x", 10+i),
 		Dir: filepath.Join(b.Dir, "nodes", name), bed: b}
 }

@@ -60,8 +60,14 @@ type Config struct {
 	// Recheck reruns the scheduler at least this often (failure-timeout
 	// expiry). Default 60s.
 	Recheck time.Duration
-	Clock   func() time.Time
-	Logger  *slog.Logger
+	// ReplyGrace is how long past an action's own timeout the DC waits
+	// for the node's answer (Pacemaker's cluster-delay plays this part):
+	// the node's executor kills the agent at the timeout, so a later
+	// reply means the node or its API hangs, and the transition must not
+	// hang with it. Default 20s.
+	ReplyGrace time.Duration
+	Clock      func() time.Time
+	Logger     *slog.Logger
 }
 
 // Controller is one DC term. Run it while this node leads.
@@ -138,6 +144,9 @@ func (c *Controller) setState(s State) {
 func New(cfg Config) *Controller {
 	if cfg.ActionTimeout <= 0 {
 		cfg.ActionTimeout = 20 * time.Second
+	}
+	if cfg.ReplyGrace <= 0 {
+		cfg.ReplyGrace = 20 * time.Second
 	}
 	if cfg.FenceTimeout <= 0 {
 		cfg.FenceTimeout = 60 * time.Second
@@ -254,7 +263,8 @@ func (c *Controller) round(ctx context.Context, changed <-chan struct{}) (bool, 
 	c.setState(State{Version: cur.Version, Pending: pending, Blocked: blocked})
 	c.log.Info("transition", "cib", tr.CIBVersion.String(), "actions", len(tr.Graph), "steps", fmt.Sprint(tr.Steps))
 	failed, err := c.execute(ctx, cur, tr)
-	if failed {
+	if failed != nil {
+		c.setState(State{Version: cur.Version, Blocked: blocked, LastError: failed.Error()})
 		c.backoff(ctx, cur.Version)
 	} else {
 		c.failures = 0
@@ -356,7 +366,9 @@ func (c *Controller) probe(ctx context.Context, all bool) (int, error) {
 
 // run executes one resource action and records its result.
 func (c *Controller) run(ctx context.Context, node string, a resources.Action) error {
-	rec, err := c.cfg.Runner.Execute(ctx, node, a)
+	rctx, cancel := context.WithTimeout(ctx, a.Timeout+c.cfg.ReplyGrace)
+	rec, err := c.cfg.Runner.Execute(rctx, node, a)
+	cancel()
 	if err != nil {
 		return fmt.Errorf("%s %s on %s: %w", a.Op, a.Primitive.ID, node, err)
 	}
@@ -365,7 +377,9 @@ func (c *Controller) run(ctx context.Context, node string, a resources.Action) e
 
 // recur starts a recurring monitor and records its first result.
 func (c *Controller) recur(ctx context.Context, node string, a resources.Action) error {
-	rec, err := c.cfg.Runner.Recur(ctx, node, a)
+	rctx, cancel := context.WithTimeout(ctx, a.Timeout+c.cfg.ReplyGrace)
+	rec, err := c.cfg.Runner.Recur(rctx, node, a)
+	cancel()
 	if err != nil {
 		return fmt.Errorf("monitor %s every %v on %s: %w", a.Primitive.ID, a.Interval, node, err)
 	}

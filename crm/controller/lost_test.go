@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,5 +66,38 @@ func TestActionOnLostNodeIsAbandoned(t *testing.T) {
 	defer w.mu.Unlock()
 	if len(w.fenced) == 0 || w.fenced[0] != victim {
 		t.Fatalf("fenced %v, want %s; log %v", w.fenced, victim, w.log)
+	}
+}
+
+// A node that gossip still sees alive but whose API never answers (a hung
+// pacerd) does not hold the transition for ever: the DC gives up on the
+// action at its timeout plus ReplyGrace, reports it, and tries again.
+func TestHungNodeActionTimesOut(t *testing.T) {
+	st, w, stop, _ := setup(t, false)
+	eventually(t, "group started", func() bool { return len(w.where("web")) == 1 && on(w, "vip") == on(w, "web") })
+	victim := on(w, "web")
+	stop()
+	dr := &deadRunner{world: w, dead: victim, waiting: make(chan string, 16)}
+	c := New(Config{Store: st, Runner: dr, Fencer: w, Members: w, Recheck: time.Hour,
+		ActionTimeout: 50 * time.Millisecond, ReplyGrace: 50 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go c.Run(ctx)
+	if _, err := st.Apply(ctx, &store.SetNodeAttribute{Node: victim, Name: "standby", Value: "on"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-dr.waiting:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no stop sent to the node in standby")
+	}
+	eventually(t, "the hung stop reported", func() bool {
+		e := c.State().LastError
+		return strings.Contains(e, "stop") && strings.Contains(e, "deadline exceeded")
+	})
+	select {
+	case <-dr.waiting: // tried again after the backoff
+	case <-time.After(10 * time.Second):
+		t.Fatal("the DC did not try the stop again")
 	}
 }

@@ -49,7 +49,7 @@ func addStatusDetail(st *api.StatusResponse, c *cib.CIB, members []membership.Me
 	}
 
 	fencing, pending, blocked := dcActions(st.Transition)
-	fencingOn := !strings.EqualFold(c.Config.Properties["stonith-enabled"], "false")
+	fencingOn := cib.IsTrue(c.Config.Property("stonith-enabled"))
 	for i := range st.Nodes {
 		n := &st.Nodes[i]
 		if cn := c.Config.Node(n.Name); cn != nil {

@@ -46,3 +46,20 @@ func TestStatusDetail(t *testing.T) {
 		t.Errorf("last change %v", st.LastChange)
 	}
 }
+
+// stonith-enabled takes every Pacemaker boolean: "no" turns fencing off
+// as "false" does, so a node that left is not shown unclean.
+func TestStatusDetailStonithDisabledWords(t *testing.T) {
+	for _, v := range []string{"false", "no", "off", "0"} {
+		x := cib.New()
+		x.Config.Properties = map[string]string{"stonith-enabled": v}
+		x.Config.Nodes = []cib.Node{{ID: "2", Name: "n2"}}
+		x.Status.Nodes["n2"] = &cib.NodeStatus{Name: "n2", Expected: "member"}
+		members := []membership.Member{{Meta: membership.Meta{Name: "n2"}, State: membership.StateDead}}
+		st := buildStatus("c", "n1", "n1", x, 1, members, nil)
+		addStatusDetail(&st, x, members, nil)
+		if st.Nodes[0].Unclean {
+			t.Errorf("stonith-enabled=%s: n2 shown unclean", v)
+		}
+	}
+}

@@ -333,13 +333,19 @@ func (c *Controller) probe(ctx context.Context, all bool) (int, error) {
 	if len(jobs) == 0 {
 		return 0, nil
 	}
+	nodeCtx := func(string) context.Context { return ctx }
 	if all {
 		// A node still listed as a member may be the one just cut off
 		// (often the old DC's): its probes must not hold up the fencing
-		// of it, so they end as soon as gossip gives the node up.
-		var stop context.CancelFunc
-		ctx, stop = c.whileAlive(ctx)
+		// of it, so they end as soon as gossip gives the node up. Only
+		// its own: the other nodes' answers are what this probe is for.
+		var nodes []string
+		for _, j := range jobs {
+			nodes = append(nodes, j.node)
+		}
+		ctxs, stop := c.untilGone(ctx, nodes)
 		defer stop()
+		nodeCtx = func(n string) context.Context { return ctxs[n] }
 	}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
@@ -351,7 +357,7 @@ func (c *Controller) probe(ctx context.Context, all bool) (int, error) {
 			defer wg.Done()
 			defer func() { <-sem }()
 			a := resources.Action{Primitive: j.p, Op: "monitor", Timeout: j.p.OpTimeout("monitor", 0, c.cfg.ActionTimeout)}
-			errs <- c.run(ctx, j.node, a)
+			errs <- c.run(nodeCtx(j.node), j.node, a)
 		}(j)
 	}
 	wg.Wait()
@@ -473,29 +479,35 @@ func (c *Controller) recheckInterval() time.Duration {
 	return c.cfg.Recheck
 }
 
-// whileAlive returns a context that ends with ctx, or as soon as gossip
-// no longer sees every node that was a member when it was made.
-func (c *Controller) whileAlive(ctx context.Context) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(ctx)
-	before := c.cfg.Members.Alive()
+// untilGone returns a context for each node that ends with ctx, or as
+// soon as gossip no longer sees that node; stop ends them all.
+func (c *Controller) untilGone(ctx context.Context, nodes []string) (ctxs map[string]context.Context, stop context.CancelFunc) {
+	wctx, stop := context.WithCancel(ctx)
+	ctxs = map[string]context.Context{}
+	cancels := map[string]context.CancelFunc{}
+	for _, n := range nodes {
+		if _, ok := ctxs[n]; !ok {
+			ctxs[n], cancels[n] = context.WithCancel(wctx)
+		}
+	}
 	go func() {
 		t := time.NewTicker(50 * time.Millisecond)
 		defer t.Stop()
-		for {
+		for len(cancels) > 0 {
 			select {
-			case <-ctx.Done():
+			case <-wctx.Done():
 				return
 			case <-t.C:
 			}
-			now := c.cfg.Members.Alive()
-			for n, up := range before {
-				if up && !now[n] {
+			alive := c.cfg.Members.Alive()
+			for n, cancel := range cancels {
+				if !alive[n] {
 					c.log.Info("new DC: a node left while being probed; not waiting for it", "node", n)
 					cancel()
-					return
+					delete(cancels, n)
 				}
 			}
 		}
 	}()
-	return ctx, cancel
+	return ctxs, stop
 }

@@ -5,17 +5,23 @@ import (
 	"strings"
 
 	"pacer/api"
+	"pacer/crm/cib"
 )
 
 // banners are the loud lines at the top: the ways a cluster runs unsafe
 // or cannot act, each with what it means for the person reading.
 func banners(st *api.StatusResponse) []string {
 	var out []string
-	if st.DC == "" {
+	switch {
+	case st.DC == "" && st.TwoNode != nil:
+		// Two-node mode never applies no-quorum-policy: the node keeps
+		// what it runs until it takes over or is fenced.
+		out = append(out, fmt.Sprintf("NO QUORUM: %s sees no DC; two-node mode keeps its resources (%s: %s) and nothing can be changed", st.Node, st.TwoNode.Step, st.TwoNode.Reason))
+	case st.DC == "":
 		p := prop(st, "no-quorum-policy", "stop")
 		out = append(out, fmt.Sprintf("NO QUORUM: %s sees no DC; its resources follow no-quorum-policy=%s and nothing can be changed", st.Node, p))
 	}
-	if strings.EqualFold(prop(st, "stonith-enabled", "true"), "false") {
+	if !cib.IsTrue(prop(st, "stonith-enabled", "true")) {
 		out = append(out, "UNSAFE: fencing is disabled (stonith-enabled=false): a lost node's resources may run on two nodes at once")
 	}
 	if prop(st, "no-quorum-policy", "") == "ignore" {

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"pacer/api"
 )
 
 func TestRenderGolden(t *testing.T) {
@@ -68,5 +70,20 @@ func TestWrapChain(t *testing.T) {
 		if n := len([]rune(l)); n > 50 {
 			t.Errorf("line of %d runes: %q", n, l)
 		}
+	}
+}
+
+// The banners read stonith-enabled as Pacemaker does ("no" is off) and
+// do not promise no-quorum-policy where two-node mode keeps resources.
+func TestBannersReadBooleansAndTwoNode(t *testing.T) {
+	st := &api.StatusResponse{Node: "server1", DC: "server1"}
+	st.Properties = map[string]string{"stonith-enabled": "no"}
+	if b := banners(st); len(b) != 1 || !strings.Contains(b[0], "fencing is disabled") {
+		t.Errorf("stonith-enabled=no: banners %q", b)
+	}
+	st = &api.StatusResponse{Node: "server1"}
+	st.TwoNode = &api.TwoNodeStatus{Peer: "server4", Step: "wait", Reason: "server4 is gone"}
+	if b := banners(st); len(b) != 1 || strings.Contains(b[0], "no-quorum-policy") || !strings.Contains(b[0], "two-node mode keeps its resources") {
+		t.Errorf("two-node without a DC: banners %q", b)
 	}
 }

@@ -4,9 +4,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
-
 	"sort"
-	"strings"
 	"time"
 
 	"pacer/agents"
@@ -273,7 +271,7 @@ func WriteXML(w io.Writer, st *api.StatusResponse, request string, now time.Time
 		}
 	}
 	o := &s.Options
-	o.StonithEnabled = !strings.EqualFold(prop(st, "stonith-enabled", "true"), "false")
+	o.StonithEnabled = cib.IsTrue(prop(st, "stonith-enabled", "true"))
 	o.Symmetric = cib.IsTrue(prop(st, "symmetric-cluster", "true"))
 	o.NoQuorumPolicy = prop(st, "no-quorum-policy", "stop")
 	o.MaintenanceMode = cib.IsTrue(prop(st, "maintenance-mode", "false"))

@@ -32,17 +32,32 @@ func (f dcFencer) Fence(ctx context.Context, node string) error {
 		return err
 	}
 	cur, _ := f.d.st.Read()
+	f.d.powerOnLater(cur, node, "dc")
+	return nil
+}
+
+// powerOnLater ends a reboot that was carried out as off-then-on: unless
+// stonith-action is off, the fenced node is powered on again in the
+// background (recorded in the fence history), bounded by two minutes and
+// by the daemon's life.
+func (d *Daemon) powerOnLater(cur *cib.CIB, node, origin string) {
 	if v := cur.Config.Property("stonith-action"); v == "off" || v == "poweroff" {
-		return nil
+		return
 	}
 	go func() {
-		octx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		if _, err := f.d.fence(octx, node, stonith.ActionOn, "dc"); err != nil {
-			f.d.log.Warn("fenced node not powered on again; it stays off", "target", node, "err", err)
+		go func() {
+			select {
+			case <-d.done:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		if _, err := d.fence(ctx, node, stonith.ActionOn, origin); err != nil {
+			d.log.Warn("fenced node not powered on again; it stays off", "target", node, "err", err)
 		}
 	}()
-	return nil
 }
 
 func (d *Daemon) fence(ctx context.Context, node string, action stonith.Action, origin string) (*api.FenceResponse, error) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -35,8 +36,54 @@ type twoNode struct {
 	fenceErr  string // the last failed fence of the peer
 	// pending holds the fence records made while there was no leader;
 	// the node writes them as soon as it leads, before its controller
-	// runs, so the DC never fences the peer a second time.
+	// runs, so the DC never fences the peer a second time. Add to it
+	// with queue.
 	pending []store.Command
+}
+
+// maxPendingAttempts bounds the failed fence attempts kept for the next
+// leader: an unreachable device is retried every second or so, and hours
+// of attempts would make one batch too large to write.
+const maxPendingAttempts = 50
+
+// queue keeps cmds for the next time this node leads. Only the newest
+// fence record is kept, and only the newest attempts. Callers hold t.mu.
+func (t *twoNode) queue(cmds ...store.Command) {
+	for _, c := range cmds {
+		if isFenceRecord(c) {
+			t.pending = slices.DeleteFunc(t.pending, isFenceRecord)
+		}
+		t.pending = append(t.pending, c)
+	}
+	n := 0
+	for _, c := range t.pending {
+		if _, ok := c.(*store.RecordFenceAttempt); ok {
+			n++
+		}
+	}
+	t.pending = slices.DeleteFunc(t.pending, func(c store.Command) bool {
+		if _, ok := c.(*store.RecordFenceAttempt); ok && n > maxPendingAttempts {
+			n--
+			return true
+		}
+		return false
+	})
+}
+
+// peerReturned forgets a fence record not yet written. The record wipes
+// the peer's resource history; written after the peer is back (a
+// takeover that fenced but could not shrink Raft, then a normal
+// election), it would erase what the peer runs now, and the DC could
+// start those resources a second time here. A peer that is back
+// announces its own restart, which clears its old history instead.
+// Callers hold t.mu.
+func (t *twoNode) peerReturned() {
+	t.pending = slices.DeleteFunc(t.pending, isFenceRecord)
+}
+
+func isFenceRecord(c store.Command) bool {
+	_, ok := c.(*store.RecordFence)
+	return ok
 }
 
 // twoNodePeer is the other node of a cluster of two (not counting a
@@ -96,10 +143,11 @@ func (d *Daemon) twoNodeDecide() (quorum.Decision, string) {
 	t := &d.two
 	now := d.clock()
 	leader, _ := d.st.Leader()
-	peerUp := false
+	peerUp, peerAlive := false, false
 	for _, m := range d.ml.Members() {
 		if m.Name == peer && (m.State == membership.StateAlive || m.State == membership.StateSuspect) {
 			peerUp = true
+			peerAlive = m.State == membership.StateAlive
 		}
 	}
 	t.mu.Lock()
@@ -113,6 +161,9 @@ func (d *Daemon) twoNodeDecide() (quorum.Decision, string) {
 	if peerUp {
 		t.seenPeer = true
 	}
+	if peerAlive {
+		t.peerReturned()
+	}
 	if leader != "" || peerUp {
 		t.lostSince = time.Time{}
 	} else if t.lostSince.IsZero() {
@@ -122,7 +173,7 @@ func (d *Daemon) twoNodeDecide() (quorum.Decision, string) {
 	t.delay = quorum.RaceDelay(cur)
 	v := quorum.View{
 		Self: d.cfg.NodeName, Peer: peer, Enabled: t.enabled,
-		WaitForAll: cur.Config.Property("wait-for-all") != "false", SeenPeer: t.seenPeer, Unblocked: t.unblocked,
+		WaitForAll: cib.IsTrue(cur.Config.Property("wait-for-all")), SeenPeer: t.seenPeer, Unblocked: t.unblocked,
 		HasLeader: leader != "", PeerUp: peerUp, LostSince: t.lostSince,
 		StonithEnabled: cib.IsTrue(cur.Config.Property("stonith-enabled")),
 		Tie:            t.tie, Delay: t.delay, Now: now,
@@ -139,10 +190,11 @@ func (d *Daemon) twoNodeDecide() (quorum.Decision, string) {
 // this node the only voter.
 func (d *Daemon) twoNodeTakeOver(peer string) error {
 	cur := d.st.Newest()
-	action := stonith.ActionReboot
-	if v := cur.Config.Property("stonith-action"); v == "off" || v == "poweroff" {
-		action = stonith.ActionOff
-	}
+	// Off, not reboot: a device's reboot answers only once the peer runs
+	// again. With stonith-action=reboot the peer is powered on once this
+	// node leads (powerOnLater); back alone, wait-for-all keeps it from
+	// taking over if the link is still cut.
+	action := stonith.ActionOff
 	d.log.Warn("two-node: peer lost; fencing it before taking over", "peer", peer, "action", action)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	events, err := d.fencer.Fence(ctx, cur, peer, action, "two-node")
@@ -150,7 +202,7 @@ func (d *Daemon) twoNodeTakeOver(peer string) error {
 	t := &d.two
 	t.mu.Lock()
 	if len(events) > 0 {
-		t.pending = append(t.pending, &store.RecordFenceAttempt{Events: events})
+		t.queue(&store.RecordFenceAttempt{Events: events})
 	}
 	if err != nil {
 		t.fenceErr = err.Error()
@@ -158,16 +210,20 @@ func (d *Daemon) twoNodeTakeOver(peer string) error {
 		return err
 	}
 	t.fenceErr = ""
-	t.pending = append(t.pending, &store.RecordFence{Node: peer, At: d.clock()})
+	t.queue(&store.RecordFence{Node: peer, At: d.clock()})
 	t.mu.Unlock()
 	d.log.Warn("two-node: peer fenced; this node becomes the only Raft voter", "peer", peer)
-	return d.shrinkAndLead()
+	if err := d.shrinkAndLead(peer); err != nil {
+		return err
+	}
+	d.powerOnLater(cur, peer, "two-node")
+	return nil
 }
 
 // shrinkAndLead makes this node the only voter and waits for it to win
 // its election (one heartbeat timeout), so the loop does not fence again
 // in between.
-func (d *Daemon) shrinkAndLead() error {
+func (d *Daemon) shrinkAndLead(peer string) error {
 	if err := d.st.ShrinkToSelf(); err != nil {
 		return err
 	}
@@ -178,7 +234,7 @@ func (d *Daemon) shrinkAndLead() error {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	d.log.Warn("two-node: this node leads alone", "peer_fenced", d.two.peer)
+	d.log.Warn("two-node: this node leads alone", "peer_fenced", peer)
 	return nil
 }
 
@@ -202,7 +258,10 @@ func (d *Daemon) flushTwoNode() {
 	if err != nil {
 		d.log.Error("two-node: could not record the fencing of the peer", "err", err)
 		t.mu.Lock()
-		t.pending = append(cmds, t.pending...)
+		newer := t.pending
+		t.pending = nil
+		t.queue(cmds...)
+		t.queue(newer...)
 		t.mu.Unlock()
 	}
 }
@@ -268,10 +327,10 @@ func (d *Daemon) handleConfirmPeer(w http.ResponseWriter, r *http.Request) {
 	ev := cib.FenceEvent{Target: peer, Action: "off", Executor: "administrator", Origin: "pcsctl stonith confirm",
 		Result: "ok", Error: "confirmed by hand, no device used", Start: now, Completion: now}
 	d.two.mu.Lock()
-	d.two.pending = append(d.two.pending, &store.RecordFenceAttempt{Events: []cib.FenceEvent{ev}}, &store.RecordFence{Node: peer, At: now})
+	d.two.queue(&store.RecordFenceAttempt{Events: []cib.FenceEvent{ev}}, &store.RecordFence{Node: peer, At: now})
 	d.two.mu.Unlock()
 	d.log.Warn("two-node: peer confirmed off by an operator; this node becomes the only Raft voter", "peer", peer)
-	if err := d.shrinkAndLead(); err != nil {
+	if err := d.shrinkAndLead(peer); err != nil {
 		writeErr(w, &api.Error{Code: api.CodeUnavailable, Message: err.Error()})
 		return
 	}

@@ -95,6 +95,7 @@ func (c *Controller) execute(ctx context.Context, cur *cib.CIB, tr *scheduler.Tr
 		cancels[r.id]()
 		delete(cancels, r.id)
 		if r.err != nil && lost[r.id] {
+			c.recordLost(ctx, cur, byID[r.id])
 			continue
 		}
 		if r.err != nil {
@@ -305,5 +306,28 @@ func (c *Controller) monitorDevice(ctx context.Context, cur *cib.CIB, p *cib.Pri
 				c.log.Warn("record device monitor", "device", p.ID, "err", err)
 			}
 		}
+	}
+}
+
+// recordLost notes a start or stop whose node left before answering as
+// pending there (store.LostOpID): it may have run. Without it, a node
+// that is back in the membership before the next round marks it down
+// would be trusted to run nothing, and the resource could start twice.
+func (c *Controller) recordLost(ctx context.Context, cur *cib.CIB, ga scheduler.GraphAction) {
+	if ga.Kind != scheduler.StepStart && ga.Kind != scheduler.StepStop {
+		return
+	}
+	p := primitiveFor(cur, ga.Resource)
+	if p == nil {
+		p = orphan(cur, ga.Node, ga.Resource)
+	}
+	if p == nil {
+		return
+	}
+	now := c.clock()
+	rec := cib.OpRecord{ID: store.LostOpID(ga.Resource), Operation: string(ga.Kind), CallID: -1, OpStatus: -1,
+		LastRun: now, LastRCChange: now, Output: "lost: " + ga.Node + " left the membership before answering"}
+	if _, err := c.cfg.Store.Apply(ctx, &store.RecordOp{Node: ga.Node, Resource: ga.Resource, Agent: p.Agent(), Op: rec}); err != nil {
+		c.log.Warn("could not record a lost action", "action", describe(ga), "err", err)
 	}
 }

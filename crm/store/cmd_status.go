@@ -69,9 +69,11 @@ func (c *RecordOp) Apply(x *cib.CIB) error {
 	// the operation's own entry, until 'resource cleanup'.
 	failure := c.Op
 	failure.ID = c.Resource + "_last_failure_0"
+	// Any news from the node supersedes a lost action's placeholder.
+	lost := LostOpID(c.Resource)
 	kept := h.Ops[:0:0]
 	for _, op := range h.Ops {
-		if op.ID != c.Op.ID && !(c.Failed && op.ID == failure.ID) {
+		if op.ID != c.Op.ID && op.ID != lost && !(c.Failed && op.ID == failure.ID) {
 			kept = append(kept, op)
 		}
 	}
@@ -210,6 +212,14 @@ func (c *RecordFence) Apply(x *cib.CIB) error {
 	ns.Resources = nil
 	return nil
 }
+
+// LostOpID is the id of the placeholder the DC records for an action
+// whose node left the membership before answering (Pacemaker's "action
+// lost"): a pending operation, so the scheduler assumes the resource may
+// be active there (a lost start) or still is (a lost stop), and the node
+// is fenced or probed before the resource starts elsewhere. The next
+// record of that resource on that node replaces it.
+func LostOpID(rsc string) string { return rsc + "_lost_0" }
 
 func atoi(s string) int64 {
 	n, err := strconv.ParseInt(s, 10, 64)

@@ -41,3 +41,20 @@ func TestStatusCommands(t *testing.T) {
 		t.Errorf("after fence %+v", ns)
 	}
 }
+
+// A lost action's placeholder stays until the node says anything of that
+// resource, then gives way to the real record.
+func TestLostOpPlaceholderReplaced(t *testing.T) {
+	agent := cib.AgentName{Class: "ocf", Provider: "pacemaker", Type: "Dummy"}
+	x := apply(t, cib.New(),
+		&RecordOp{Node: "n1", Resource: "a", Agent: agent, Op: cib.OpRecord{ID: "a_last_0", Operation: "monitor", CallID: 1, RC: 7}},
+		&RecordOp{Node: "n1", Resource: "a", Agent: agent, Op: cib.OpRecord{ID: LostOpID("a"), Operation: "start", CallID: -1, OpStatus: -1}},
+	)
+	if ops := x.Status.Nodes["n1"].Resources["a"].Ops; len(ops) != 2 || ops[1].ID != "a_lost_0" {
+		t.Fatalf("placeholder not kept: %+v", ops)
+	}
+	x = apply(t, x, &RecordOp{Node: "n1", Resource: "a", Agent: agent, Op: cib.OpRecord{ID: "a_last_0", Operation: "monitor", CallID: 2, RC: 0}})
+	if ops := x.Status.Nodes["n1"].Resources["a"].Ops; len(ops) != 1 || ops[0].CallID != 2 {
+		t.Fatalf("the probe's answer must replace the placeholder: %+v", ops)
+	}
+}

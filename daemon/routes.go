@@ -354,6 +354,13 @@ func (d *Daemon) handleStatus(w http.ResponseWriter, r *http.Request) {
 	servers, _ := d.st.Servers()
 	st := buildStatus(d.cfg.ClusterName, d.cfg.NodeName, leaderID, c, idx, d.ml.Members(), servers)
 	st.Transition = d.dcState(r.Context())
+	if t := st.Transition; t != nil && (t.Version.AdminEpoch < c.Version.AdminEpoch ||
+		t.Version.AdminEpoch == c.Version.AdminEpoch && t.Version.Epoch < c.Version.Epoch) {
+		// The DC has not scheduled this configuration yet: what it found
+		// blocked was about the one before (e.g. no fencing device, just
+		// before stonith-enabled=false landed).
+		t.Blocked = nil
+	}
 	st.TwoNode = d.twoNodeStatus()
 	addStatusDetail(&st, c, d.ml.Members(), servers)
 	for _, b := range stateBlocked(st.Transition) {

@@ -133,7 +133,8 @@ func runDemo(ctx context.Context, g *globals, n int, dir string, keep, watch boo
 		g.printf(".")
 	}
 	g.printf(" done: %s leads (it is the DC).\n", st.DC)
-	if err := createDemoResources(ctx, cl); err != nil {
+	created, err := createDemoResources(ctx, cl)
+	if err != nil {
 		return fmt.Errorf("create demo resources: %w", err)
 	}
 	g.printf("\nTo use pcsctl against this cluster from another shell:\n")
@@ -141,10 +142,10 @@ func runDemo(ctx context.Context, g *globals, n int, dir string, keep, watch boo
 	g.printf("  then e.g.: pcsctl status; pcsctl node standby %s --wait; pcsctl resource create r1 ocf:pacemaker:Dummy meta agent-implementation=native\n", running[len(running)-1].name)
 	g.printf("Remote (TLS) access: pcsctl --node 127.0.0.1:%d --tls-dir %s status\n", base+2, filepath.Join(dir, "admin"))
 	g.printf("Press Ctrl-C to stop the cluster.\n\n")
-	return demoWatch(ctx, g, cl, running, watch)
+	return demoWatch(ctx, g, cl, running, watch, created)
 }
 
-func createDemoResources(ctx context.Context, cl *api.Client) error {
+func createDemoResources(ctx context.Context, cl *api.Client) (cib.Version, error) {
 	cmds := []store.Command{
 		&store.SetProperty{Name: "cluster-name", Value: "demo"},
 		&store.SetProperty{Name: "stonith-enabled", Value: "false"},
@@ -156,12 +157,15 @@ func createDemoResources(ctx context.Context, cl *api.Client) error {
 	// One batch, so the DC never sees the resources without their order.
 	b, err := store.NewBatch(cmds...)
 	if err != nil {
-		return err
+		return cib.Version{}, err
 	}
 	cx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	_, err = cl.Apply(cx, b)
-	return err
+	r, err := cl.Apply(cx, b)
+	if err != nil {
+		return cib.Version{}, err
+	}
+	return r.Version, nil
 }
 
 // demoDummy is a dummy resource that runs pacer's native Dummy agent:
@@ -176,12 +180,22 @@ func demoDummy(id, interval string) cib.Primitive {
 
 // demoWatch shows the status until ctx ends: redrawn on every change on
 // a terminal, once otherwise.
-func demoWatch(ctx context.Context, g *globals, cl *api.Client, nodes []*demoNode, watch bool) error {
+func demoWatch(ctx context.Context, g *globals, cl *api.Client, nodes []*demoNode, watch bool, created cib.Version) error {
 	footer := func() {
 		g.printf("\n%s  redrawn on every change; Ctrl-C stops the demo cluster. In another shell:\nexport PACER_SOCKET=%s\n", time.Now().Format("15:04:05"), nodes[0].socket)
 	}
 	if watch {
 		return watchStatus(ctx, g, cl, true, footer)
+	}
+	// Printed once, the status should show the demo running: give the DC
+	// up to 10 s to start what was just created.
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end) && ctx.Err() == nil; time.Sleep(100 * time.Millisecond) {
+		cx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		st, err := cl.DC(cx)
+		cancel()
+		if err == nil && st.Idle && !st.Version.Less(created) {
+			break
+		}
 	}
 	cx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	st, err := cl.Status(cx)

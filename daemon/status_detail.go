@@ -171,13 +171,22 @@ func failCount(attrs map[string]string, rsc string) int {
 	return n
 }
 
-// opFailed: a result other than the one asked for, except "not running"
-// from a probe or a stop, which is an answer.
+// opFailed: a result other than the one asked for, except answers: a
+// probe that finds the resource running or not running (a node that
+// rejoined is probed even where it runs things), or "not running" from a
+// stop.
 func opFailed(op cib.OpRecord) bool {
 	if op.RC == op.Expected() {
 		return false
 	}
-	return !(op.RC == 7 && (op.IntervalMS == 0 || op.Operation == "stop"))
+	probe := op.Operation == "monitor" && op.IntervalMS == 0
+	switch {
+	case probe && (op.RC == 0 || op.RC == 7 || op.RC == 8):
+		return false
+	case op.RC == 7 && op.Operation == "stop":
+		return false
+	}
+	return true
 }
 
 // metaChains maps each primitive to its meta attribute sets, its own

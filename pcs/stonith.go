@@ -179,10 +179,9 @@ func stonithCmd(g *globals) *cobra.Command {
 	addJSON(levelConfig, g)
 	level.AddCommand(levelAdd, levelRemove, levelConfig)
 	config := &cobra.Command{
-		Use:     "config",
-		Aliases: []string{"status"},
-		Short:   "Show the fencing devices",
-		Args:    noArgs(""),
+		Use:   "config",
+		Short: "Show the fencing devices' configuration",
+		Args:  noArgs(""),
 		RunE: func(c *cobra.Command, args []string) error {
 			x, err := g.readCIB()
 			if err != nil {
@@ -216,7 +215,7 @@ func stonithCmd(g *globals) *cobra.Command {
 			return g.applyAll([]store.Command{&store.DeleteResource{ID: args[0]}})
 		},
 	}
-	cmd.AddCommand(create, del, fence, history, level, config)
+	cmd.AddCommand(create, del, fence, history, level, config, stonithStatusCmd(g))
 	cmd.AddCommand(stonithAgentCmds(g)...)
 	return cmd
 }

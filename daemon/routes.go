@@ -361,6 +361,9 @@ func (d *Daemon) handleStatus(w http.ResponseWriter, r *http.Request) {
 		// before stonith-enabled=false landed).
 		t.Blocked = nil
 	}
+	// Decided afresh: the loop's last look may predate the write this
+	// read follows (a group just started changes who wins the race).
+	d.twoNodeDecide()
 	st.TwoNode = d.twoNodeStatus()
 	addStatusDetail(&st, c, d.ml.Members(), servers)
 	for _, b := range stateBlocked(st.Transition) {

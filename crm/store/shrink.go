@@ -47,6 +47,9 @@ func (s *Store) ShrinkToSelf() error {
 	}
 	old := s.r()
 	old.DeregisterObserver(s.observer)
+	// The peer is fenced or cut off: RPCs still waiting on it would hold
+	// Shutdown for their I/O deadline.
+	s.stream.dropConns()
 	if err := old.Shutdown().Error(); err != nil {
 		return fmt.Errorf("stop raft to shrink the configuration: %w", err)
 	}

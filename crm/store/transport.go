@@ -88,7 +88,11 @@ func (s *tlsStream) Accept() (net.Conn, error) {
 // Dial connects to a peer and completes the handshake before returning,
 // so a refused certificate fails the RPC at once with a TLS error.
 func (s *tlsStream) Dial(addr raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	// The transport's timeout also bounds whole RPCs (snapshots); a peer
+	// on the LAN answers a connect and a handshake far sooner, and one
+	// that does not (its link is cut) must not hold an election or a
+	// raft shutdown for the full RPC timeout.
+	ctx, cancel := context.WithTimeout(context.Background(), min(timeout, maxDial))
 	defer cancel()
 	raw, err := (&net.Dialer{}).DialContext(ctx, "tcp", string(addr))
 	if err != nil {
@@ -130,6 +134,22 @@ func (s *tlsStream) Close() error {
 		_ = c.Conn.Close()
 	}
 	return err
+}
+
+// maxDial bounds a connect plus TLS handshake to a raft peer.
+const maxDial = time.Second
+
+// dropConns closes every open connection but keeps listening: RPCs
+// blocked on a peer whose link is cut (reads wait for the transport's
+// 10 s deadline) end at once, so raft can shut down.
+func (s *tlsStream) dropConns() {
+	s.mu.Lock()
+	conns := s.conns
+	s.conns = map[*streamConn]struct{}{}
+	s.mu.Unlock()
+	for c := range conns {
+		_ = c.Conn.Close()
+	}
 }
 
 func (s *tlsStream) track(c *streamConn) bool {

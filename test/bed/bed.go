@@ -25,18 +25,16 @@
 package bed
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"pacer/test/internal/bedstate"
 	"pacer/test/netns"
 	"pacer/test/systemdbed"
 )
@@ -115,14 +113,12 @@ func Up(t testing.TB, opts Options) *Bed {
 	if opts.Prefix == "" {
 		opts.Prefix = DefaultPrefix
 	}
-	if err := checkPrefix(opts.Prefix); err != nil {
+	if err := netns.CheckPrefix(opts.Prefix, DefaultPrefix); err != nil {
 		t.Fatalf("bed: %v", err)
 	}
 	id := opts.ID
 	if id == "" {
-		var rnd [3]byte
-		_, _ = rand.Read(rnd[:])
-		id = fmt.Sprintf("t%d-%s", os.Getpid(), hex.EncodeToString(rnd[:]))
+		id = bedstate.NewID()
 	}
 	if old, err := Load(id); err == nil {
 		if old.OwnerAlive() {
@@ -171,23 +167,6 @@ func tail(b []byte, n int) string {
 		b = b[len(b)-n:]
 	}
 	return string(b)
-}
-
-func checkPrefix(p string) error {
-	parts := strings.Split(p, ".")
-	if len(parts) != 3 {
-		return fmt.Errorf("prefix %q: want three octets such as 10.77.0", p)
-	}
-	for _, x := range parts {
-		var v int
-		if _, err := fmt.Sscanf(x, "%d", &v); err != nil || v < 0 || v > 255 || fmt.Sprint(v) != x {
-			return fmt.Errorf("prefix %q: bad octet %q", p, x)
-		}
-	}
-	if p == "192.0.2" || parts[0] == "127" {
-		return fmt.Errorf("prefix %q is taken by the host", p)
-	}
-	return nil
 }
 
 // Start builds a bed outside a test (the bed command, a TestMain sharing

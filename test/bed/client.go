@@ -1,11 +1,7 @@
 package bed
 
 import (
-	"bufio"
-	"fmt"
-	"io"
 	"net"
-	"strings"
 	"time"
 )
 
@@ -24,34 +20,7 @@ func (c *Client) Dial(addr string, timeout time.Duration) (net.Conn, error) {
 // namespace and returns the body; the whole exchange is bounded by
 // timeout.
 func (c *Client) Get(addr string, timeout time.Duration) (string, error) {
-	conn, err := c.Dial(addr, timeout)
-	if err != nil {
-		return "", err
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(timeout))
-	if _, err := fmt.Fprintf(conn, "GET / HTTP/1.0\r\nHost: %s\r\n\r\n", addr); err != nil {
-		return "", err
-	}
-	br := bufio.NewReader(conn)
-	status, err := br.ReadString('\n')
-	if err != nil {
-		return "", fmt.Errorf("GET %s: %w", addr, err)
-	}
-	if !strings.Contains(status, " 200 ") {
-		return "", fmt.Errorf("GET %s: %s", addr, strings.TrimSpace(status))
-	}
-	for {
-		line, err := br.ReadString('\n')
-		if err != nil {
-			return "", fmt.Errorf("GET %s: headers: %w", addr, err)
-		}
-		if strings.TrimSpace(line) == "" {
-			break
-		}
-	}
-	body, err := io.ReadAll(br)
-	return string(body), err
+	return c.HTTPGet(addr, timeout)
 }
 
 // WaitGet retries Get until it succeeds or wait has passed.
@@ -70,18 +39,5 @@ func (c *Client) WaitGet(addr string, wait time.Duration) (string, error) {
 // ("" when there is none) and state (REACHABLE, STALE, ...). It sends
 // nothing on the wire.
 func (c *Client) Neighbour(ip string) (mac, state string, err error) {
-	out, err := c.Exec("ip", "neigh", "show", ip, "dev", IfName)
-	if err != nil {
-		return "", "", err
-	}
-	f := strings.Fields(out)
-	for i := 0; i+1 < len(f); i++ {
-		if f[i] == "lladdr" {
-			mac = f[i+1]
-		}
-	}
-	if len(f) > 0 {
-		state = f[len(f)-1]
-	}
-	return mac, state, nil
+	return c.NeighbourOn(IfName, ip)
 }

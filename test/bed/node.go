@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 
+	"pacer/test/internal/bedstate"
 	"pacer/test/netns"
 	"pacer/test/systemdbed"
 )
@@ -70,7 +71,7 @@ func (n *Node) HaproxyConfigPath() string { return filepath.Join(n.Dir, "haproxy
 // HaproxyConfig is the node's haproxy.cfg: :8080 answers with the node's
 // name, so a client can tell which node serves a VIP.
 func HaproxyConfig(node string) string {
-	return strings.Replace(systemdbed.HaproxyConfig, `"haproxy ok\n"`, `"haproxy ok from `+node+`\n"`, 1)
+	return systemdbed.HaproxyConfigFor(node)
 }
 
 // makeSwitch creates the switch namespace with br0 and the client
@@ -235,19 +236,7 @@ func fileExists(p string) bool {
 	return err == nil
 }
 
-func ppid(pid int) int {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f, ok := strings.CutPrefix(line, "PPid:"); ok {
-			p, _ := strconv.Atoi(strings.TrimSpace(f))
-			return p
-		}
-	}
-	return 0
-}
+func ppid(pid int) int { return bedstate.PPID(pid) }
 
 // cgroupOf returns the host path of the cgroup2 directory the node was
 // booted in: that of its unshare parent, which systemdbed put there

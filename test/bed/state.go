@@ -1,17 +1,17 @@
 package bed
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"pacer/test/systemdbed"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"pacer/test/internal/bedstate"
+	"pacer/test/netns"
+	"pacer/test/systemdbed"
 )
 
 // StateDir holds one JSON file per bed that is up (or was, when its
@@ -52,111 +52,31 @@ type NodeState struct {
 	Dir          string `json:"dir"`    // host-side work dir
 }
 
-// Path is the state file of bed id.
-func Path(id string) string { return filepath.Join(StateDir, id+".json") }
+// store is StateDir as bedstate sees it.
+const store = bedstate.Dir(StateDir)
 
-func (s *State) save() error {
-	if err := os.MkdirAll(StateDir, 0o700); err != nil {
-		return err
-	}
-	b, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp := Path(s.ID) + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, Path(s.ID))
-}
+// Path is the state file of bed id.
+func Path(id string) string { return store.Path(id) }
+
+func (s *State) save() error { return store.Save(s.ID, s) }
 
 // Load reads the state file of bed id.
-func Load(id string) (*State, error) {
-	b, err := os.ReadFile(Path(id))
-	if err != nil {
-		return nil, err
-	}
-	var s State
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("state file %s: %w", Path(id), err)
-	}
-	return &s, nil
-}
+func Load(id string) (*State, error) { return bedstate.Load[State](store, id) }
 
 // List returns the ids of every recorded bed.
-func List() []string {
-	ents, _ := os.ReadDir(StateDir)
-	var ids []string
-	for _, e := range ents {
-		if id, ok := strings.CutSuffix(e.Name(), ".json"); ok {
-			ids = append(ids, id)
-		}
-	}
-	return ids
-}
+func List() []string { return store.List() }
 
 // OwnerAlive reports whether the process that holds the bed still runs.
 func (s *State) OwnerAlive() bool { return alive(s.Owner, s.OwnerStart) }
 
-// startTime is field 22 of /proc/PID/stat (clock ticks since boot); 0 when
-// the process is gone.
-func startTime(pid int) uint64 {
-	if pid <= 0 {
-		return 0
-	}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 20 {
-		return 0
-	}
-	v, _ := strconv.ParseUint(f[19], 10, 64)
-	return v
-}
-
-// alive: pid runs, is the same process (start time), and is no zombie.
-func alive(pid int, start uint64) bool {
-	if pid <= 0 || startTime(pid) != start {
-		return false
-	}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	return i > 0 && i+2 < len(s) && s[i+2] != 'Z'
-}
+func startTime(pid int) uint64         { return bedstate.StartTime(pid) }
+func alive(pid int, start uint64) bool { return bedstate.Alive(pid, start) }
 
 // Sweep tears down every recorded bed whose owner is gone: the leftovers
 // of a test binary that was killed, or of a bed command that crashed.
 // Beds whose owner runs are left alone.
 func Sweep() []error {
-	var errs []error
-	for _, id := range List() {
-		s, err := Load(id)
-		if err != nil {
-			// A half-written file of a dead run; nothing to go by.
-			if info, e := os.Stat(Path(id)); e == nil && time.Since(info.ModTime()) > time.Minute {
-				_ = os.Remove(Path(id))
-			}
-			continue
-		}
-		if s.OwnerAlive() {
-			continue
-		}
-		if err := s.Teardown(); err != nil {
-			errs = append(errs, fmt.Errorf("bed %s: %w", id, err))
-		}
-	}
-	return errs
+	return store.Sweep(func(id string) (bedstate.Bed, error) { return Load(id) })
 }
 
 // Teardown removes what the state records, without any help from the
@@ -167,16 +87,10 @@ func Sweep() []error {
 // and every veth with them), removes the recorded directories and the
 // state file. Missing pieces are not errors.
 func (s *State) Teardown() error {
-	// Two processes may sweep the same dead bed at once: take turns, and
-	// the second finds nothing left to do.
-	unlock, err := lock()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	if _, err := os.Stat(Path(s.ID)); errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
+	return store.Teardown(s.ID, s.remove)
+}
+
+func (s *State) remove() error {
 	var errs []error
 	for _, n := range s.Nodes {
 		if alive(n.PID, n.Start) {
@@ -198,7 +112,7 @@ func (s *State) Teardown() error {
 		}
 	}
 	for _, ns := range []string{s.Client, s.Switch} {
-		if err := delNetns(ns); err != nil {
+		if err := netns.Delete(ns); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -208,42 +122,12 @@ func (s *State) Teardown() error {
 				_ = os.RemoveAll(d)
 			}
 		}
-		if err := os.Remove(Path(s.ID)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			errs = append(errs, err)
-		}
 	}
 	return errors.Join(errs...)
 }
 
-// lock takes an exclusive lock on StateDir/.lock.
-func lock() (func(), error) {
-	if err := os.MkdirAll(StateDir, 0o700); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(filepath.Join(StateDir, ".lock"), os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", f.Name(), err)
-	}
-	return func() { f.Close() }, nil
-}
-
-// delNetns deletes a named network namespace of the bed, if it exists.
-func delNetns(name string) error {
-	if name == "" {
-		return nil
-	}
-	if _, err := os.Stat(filepath.Join("/run/netns", name)); errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if out, err := exec.Command("ip", "netns", "del", name).CombinedOutput(); err != nil {
-		return fmt.Errorf("ip netns del %s: %v: %s", name, err, out)
-	}
-	return nil
-}
+// lock takes the lock of StateDir that teardowns hold.
+func lock() (func(), error) { return store.Lock() }
 
 // removeCgroup kills what is left in a node's cgroup and removes it. It
 // only touches directories named by the bed (systemdbed's pacer-sdbed-*

@@ -3,7 +3,6 @@ package clusterbed
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +13,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"pacer/test/internal/bedstate"
+	"pacer/test/libvirthost"
+	"pacer/test/netns"
 )
 
 // DefaultPrefix is the /24 of the bed's bridge. test/bed uses 10.77.0, so
@@ -223,14 +226,12 @@ func Start(opts Options) (*Bed, error) {
 	if opts.Prefix == "" {
 		opts.Prefix = DefaultPrefix
 	}
-	if err := checkPrefix(opts.Prefix); err != nil {
+	if err := netns.CheckPrefix(opts.Prefix, DefaultPrefix); err != nil {
 		return nil, err
 	}
 	id := opts.ID
 	if id == "" {
-		var rnd [3]byte
-		_, _ = rand.Read(rnd[:])
-		id = fmt.Sprintf("t%d-%s", os.Getpid(), hex.EncodeToString(rnd[:]))
+		id = bedstate.NewID()
 	}
 	if old, err := Load(id); err == nil {
 		if old.OwnerAlive() {
@@ -288,7 +289,7 @@ func (b *Bed) build() error {
 		}
 		b.State.HostDirs = append(b.State.HostDirs, "/etc/libvirt")
 	}
-	noteMachineCgroups()
+	libvirthost.NoteMachineCgroups()
 	for _, d := range []string{"", "libvirtd", "daemons"} {
 		if err := os.Mkdir(filepath.Join(b.cgroup, d), 0o755); err != nil && !errors.Is(err, os.ErrExist) {
 			return fmt.Errorf("cgroup: %w", err)
@@ -412,23 +413,6 @@ func (b *Bed) VIP(i int) string { return fmt.Sprintf("%s.%d", b.Prefix, 100+i) }
 // BridgeAddr is the fabric's address on br0 (libvirtd's TCP listener,
 // fence_virtd's tcp listener, fence-host).
 func (b *Bed) BridgeAddr() string { return b.Prefix + ".1" }
-
-func checkPrefix(p string) error {
-	parts := strings.Split(p, ".")
-	if len(parts) != 3 {
-		return fmt.Errorf("prefix %q: want three octets such as %s", p, DefaultPrefix)
-	}
-	for _, x := range parts {
-		var v int
-		if _, err := fmt.Sscanf(x, "%d", &v); err != nil || v < 0 || v > 255 || fmt.Sprint(v) != x {
-			return fmt.Errorf("prefix %q: bad octet %q", p, x)
-		}
-	}
-	if p == "192.0.2" || parts[0] == "127" {
-		return fmt.Errorf("prefix %q is taken by the host", p)
-	}
-	return nil
-}
 
 // checkNames refuses names that would not work as a domain, host and
 // pacer node name, or that clash.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"pacer/api"
+	"pacer/test/netns"
 )
 
 // MainPID is the host PID of a unit's main process in the node (what
@@ -173,7 +174,7 @@ func (c *Client) Sample(addr string, interval time.Duration) (*Sampler, error) {
 			defer t.Stop()
 			for {
 				start := time.Now()
-				body, err := httpGet(addr, 5*interval)
+				body, err := netns.HTTPGet(addr, 5*interval)
 				s.add(Sample{Start: start, End: time.Now(), OK: err == nil, Body: strings.TrimSpace(body)})
 				select {
 				case <-ctx.Done():

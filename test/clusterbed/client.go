@@ -1,18 +1,14 @@
 package clusterbed
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
-	"net"
 	"os/exec"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
 
-	vnetns "github.com/vishvananda/netns"
+	"pacer/test/netns"
 )
 
 // Client is the client network namespace: eth0 at PREFIX.2 on br0.
@@ -23,29 +19,10 @@ type Client struct {
 }
 
 // Do runs fn on an OS thread inside the client's namespace: sockets fn
-// opens live there. The thread is thrown away afterwards.
-func (c *Client) Do(fn func() error) error { return inNetns("/run/netns/"+c.NS, fn) }
+// opens live there.
+func (c *Client) Do(fn func() error) error { return c.netns().Do(fn) }
 
-func inNetns(path string, fn func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		// Never unlocked: the thread ends with the goroutine instead of
-		// going back to the pool in the wrong namespace.
-		runtime.LockOSThread()
-		h, err := vnetns.GetFromPath(path)
-		if err != nil {
-			errc <- fmt.Errorf("netns %s: %w", path, err)
-			return
-		}
-		defer h.Close()
-		if err := vnetns.Set(h); err != nil {
-			errc <- fmt.Errorf("setns %s: %w", path, err)
-			return
-		}
-		errc <- fn()
-	}()
-	return <-errc
-}
+func (c *Client) netns() *netns.NS { return &netns.NS{Name: c.NS} }
 
 // Exec runs a command in the client's namespace.
 func (c *Client) Exec(args ...string) (string, error) {
@@ -59,44 +36,7 @@ func (c *Client) Exec(args ...string) (string, error) {
 // Get sends "GET / HTTP/1.0" to addr (host:port) from the client
 // namespace and returns the body; the exchange is bounded by timeout.
 func (c *Client) Get(addr string, timeout time.Duration) (string, error) {
-	var body string
-	err := c.Do(func() error {
-		var err error
-		body, err = httpGet(addr, timeout)
-		return err
-	})
-	return body, err
-}
-
-func httpGet(addr string, timeout time.Duration) (string, error) {
-	conn, err := net.DialTimeout("tcp", addr, timeout)
-	if err != nil {
-		return "", err
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(timeout))
-	if _, err := fmt.Fprintf(conn, "GET / HTTP/1.0\r\nHost: %s\r\n\r\n", addr); err != nil {
-		return "", err
-	}
-	br := bufio.NewReader(conn)
-	status, err := br.ReadString('\n')
-	if err != nil {
-		return "", fmt.Errorf("GET %s: %w", addr, err)
-	}
-	if !strings.Contains(status, " 200 ") {
-		return "", fmt.Errorf("GET %s: %s", addr, strings.TrimSpace(status))
-	}
-	for {
-		line, err := br.ReadString('\n')
-		if err != nil {
-			return "", fmt.Errorf("GET %s: headers: %w", addr, err)
-		}
-		if strings.TrimSpace(line) == "" {
-			break
-		}
-	}
-	b, err := io.ReadAll(br)
-	return string(b), err
+	return c.netns().HTTPGet(addr, timeout)
 }
 
 // Outage is a stretch of time in which the poller got no answer.
@@ -163,7 +103,7 @@ func (p *Poller) loop(ctx context.Context) {
 	defer t.Stop()
 	for {
 		sent := time.Now()
-		body, err := httpGet(p.Addr, p.Timeout)
+		body, err := netns.HTTPGet(p.Addr, p.Timeout)
 		now := time.Now()
 		body = strings.TrimSpace(body)
 		p.mu.Lock()

@@ -1,17 +1,16 @@
 package clusterbed
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"pacer/api"
 	"pacer/pcs"
+	"pacer/test/testbed"
 )
 
 // setupCluster runs 'pcsctl cluster setup' (pcs.Setup) for the nodes,
@@ -38,7 +37,7 @@ func (b *Bed) setupCluster() error {
 			return err
 		}
 		if b.opts.PacerdExtra != "" {
-			if err := insertTopLevel(filepath.Join(n.Dir, "pacer", "pacerd.toml"), b.opts.PacerdExtra); err != nil {
+			if err := testbed.InsertTopLevel(filepath.Join(n.Dir, "pacer", "pacerd.toml"), b.opts.PacerdExtra); err != nil {
 				return err
 			}
 		}
@@ -50,49 +49,10 @@ func (b *Bed) setupCluster() error {
 // for remote pcsctl over TLS.
 func (b *Bed) AdminDir() string { return filepath.Join(b.Dir, "cluster", "admin") }
 
-// insertTopLevel puts key = value lines before the first table, where
-// TOML top-level keys must be, replacing keys of the same name.
-func insertTopLevel(path, extra string) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	i := bytes.Index(data, []byte("\n["))
-	if i < 0 {
-		i = len(data) - 1
-	}
-	head := string(data[:i+1])
-	for _, line := range strings.Split(strings.TrimSpace(extra), "\n") {
-		key, _, _ := strings.Cut(line, "=")
-		var kept []string
-		for _, l := range strings.Split(head, "\n") {
-			if k, _, ok := strings.Cut(l, "="); ok && strings.TrimSpace(k) == strings.TrimSpace(key) {
-				continue
-			}
-			kept = append(kept, l)
-		}
-		head = strings.Join(kept, "\n")
-	}
-	out := head + strings.TrimSpace(extra) + "\n" + string(data[i+1:])
-	return os.WriteFile(path, []byte(out), 0o600)
-}
-
 // WaitLeader waits until every running node answers, names the same DC,
 // and that DC's CIB lists every node; it returns the DC's name.
 func (b *Bed) WaitLeader(ctx context.Context) (string, error) {
-	var last error
-	for {
-		leader, err := b.agreedLeader(ctx)
-		if err == nil {
-			return leader, nil
-		}
-		last = err
-		select {
-		case <-ctx.Done():
-			return "", fmt.Errorf("no agreed leader: %v", last)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
+	return testbed.PollLeader(ctx, b.agreedLeader)
 }
 
 func (b *Bed) agreedLeader(ctx context.Context) (string, error) {
@@ -105,16 +65,9 @@ func (b *Bed) agreedLeader(ctx context.Context) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if st.DC == "" {
-			return "", fmt.Errorf("%s sees no leader", n.Name)
+		if leader, err = testbed.AgreeLeader(leader, n.Name, st, x, len(b.Nodes)); err != nil {
+			return "", err
 		}
-		if len(x.CIB.Config.Nodes) < len(b.Nodes) {
-			return "", fmt.Errorf("%s's CIB lists %d of %d nodes", n.Name, len(x.CIB.Config.Nodes), len(b.Nodes))
-		}
-		if leader != "" && st.DC != leader {
-			return "", fmt.Errorf("%s sees %s, others %s", n.Name, st.DC, leader)
-		}
-		leader = st.DC
 	}
 	if leader == "" {
 		return "", errors.New("no node running")

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"pacer/test/libvirthost"
+	"pacer/test/netns"
 	"pacer/test/testbed"
 )
 
@@ -256,33 +258,11 @@ func (b *Bed) makeNetwork() error {
 // PREFIX.1 for the nodes' fence_libvirt devices.
 func (b *Bed) startLibvirtd() error {
 	d := b.Dir
-	conf := fmt.Sprintf(`unix_sock_dir = "%[1]s/run"
-unix_sock_rw_perms = "0700"
-unix_sock_ro_perms = "0700"
-unix_sock_admin_perms = "0700"
-auth_unix_rw = "none"
-auth_unix_ro = "none"
-listen_tls = 0
-listen_tcp = 1
-listen_addr = "%[2]s"
-tcp_port = "%[3]d"
-auth_tcp = "none"
-log_outputs = "3:file:%[1]s/log/libvirtd-daemon.log"
-`, d, b.BridgeAddr(), LibvirtTCPPort)
+	conf := libvirthost.Config(d, b.BridgeAddr(), LibvirtTCPPort, "libvirtd-daemon.log")
 	if err := os.WriteFile(filepath.Join(d, "etc", "libvirtd.conf"), []byte(conf), 0o644); err != nil {
 		return err
 	}
-	wrapper := fmt.Sprintf(`set -e
-echo $$ > %[2]s/libvirtd/cgroup.procs
-if mountpoint -q /sys/fs/cgroup/unified && mountpoint -q /sys/fs/cgroup/memory; then umount /sys/fs/cgroup/unified; fi
-for m in /run /var/log /var/lib; do mount -t tmpfs -o mode=755 tmpfs $m; done
-mkdir -p /run/libvirt /var/log/libvirt /var/lib/libvirt
-mount --bind %[1]s/state/run /run/libvirt
-mount --bind %[1]s/state/log /var/log/libvirt
-mount --bind %[1]s/state/lib /var/lib/libvirt
-mount --bind %[1]s/state/etc /etc/libvirt
-exec env LIBVIRT_DRIVER_DIR=%[1]s/drivers libvirtd --listen -f %[1]s/etc/libvirtd.conf -p %[1]s/run/libvirtd.pid
-`, d, b.cgroup)
+	wrapper := libvirthost.Wrapper(d, b.cgroup)
 	p, err := b.daemon("libvirtd", "nsenter", "--net=/run/netns/"+b.Fabric, "--",
 		"unshare", "--mount", "--propagation", "slave", "--", "/bin/sh", "-c", wrapper)
 	if err != nil {
@@ -329,7 +309,7 @@ backends {
 	if err != nil {
 		return err
 	}
-	return b.waitFor("fence_virtd to listen", 20*time.Second, p, func() bool { return listening(p.cmd.Process.Pid, "udp", MulticastPort) })
+	return b.waitFor("fence_virtd to listen", 20*time.Second, p, func() bool { return netns.Listening(p.cmd.Process.Pid, "udp", MulticastPort) })
 }
 
 // StartFenceHost runs pacer's fence-host in the fabric namespace instead
@@ -342,24 +322,7 @@ func (b *Bed) StartFenceHost(port int) error {
 	if err != nil {
 		return err
 	}
-	return b.waitFor("fence-host to listen", 20*time.Second, p, func() bool { return listening(p.cmd.Process.Pid, "udp", port) })
-}
-
-// listening reports whether pid's network namespace has a socket bound to
-// port (UDP) or listening on it (TCP).
-func listening(pid int, table string, port int) bool {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/%s", pid, table))
-	if err != nil {
-		return false
-	}
-	want := fmt.Sprintf(":%04X", port)
-	for _, l := range strings.Split(string(data), "\n")[1:] {
-		f := strings.Fields(l)
-		if len(f) > 3 && strings.HasSuffix(f[1], want) && (table == "udp" || f[3] == "0A") {
-			return true
-		}
-	}
-	return false
+	return b.waitFor("fence-host to listen", 20*time.Second, p, func() bool { return netns.Listening(p.cmd.Process.Pid, "udp", port) })
 }
 
 // Virsh runs virsh on the bed's libvirtd (10 s limit).

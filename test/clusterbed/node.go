@@ -14,6 +14,7 @@ import (
 
 	"pacer/api"
 	"pacer/stonith/libvirt"
+	"pacer/test/systemdbed"
 )
 
 // Node is one LXC domain of the bed: its own network namespace with eth0
@@ -51,14 +52,14 @@ func (n *Node) prepare() error {
 	files := map[string]string{
 		"stage2.sh":                        stage2Script,
 		"units/testbed.target":             testbedTarget,
-		"units/haproxy.service.d/bed.conf": haproxyDropIn,
-		"haproxy.cfg":                      fmt.Sprintf(haproxyConfig, n.Name),
+		"units/haproxy.service.d/bed.conf": systemdbed.HaproxyDropIn,
+		"haproxy.cfg":                      systemdbed.HaproxyConfigFor(n.Name),
 		"console.log":                      "",
 		"units/pacerd.service":             pacerdUnit,
 		"units/smoke-sleep.service":        "[Service]\nExecStart=/bin/sleep infinity\n",
 		"../../etc/init.sh":                initScript,
 	}
-	for _, t := range stubTargets {
+	for _, t := range systemdbed.StubTargets {
 		files["units/"+t+".target"] = "[Unit]\nDescription=" + t + ".target (bed stub)\n"
 	}
 	for rel, content := range files {

@@ -14,20 +14,7 @@ import (
 // it would send to and the entry's state (REACHABLE, STALE, ...); both
 // empty when it has none.
 func (c *Client) Neighbour(ip string) (mac, state string, err error) {
-	out, err := c.Exec("ip", "neigh", "show", ip, "dev", "eth0")
-	if err != nil {
-		return "", "", err
-	}
-	f := strings.Fields(out)
-	for i := 0; i+1 < len(f); i++ {
-		if f[i] == "lladdr" {
-			mac = f[i+1]
-		}
-	}
-	if len(f) > 0 {
-		state = f[len(f)-1]
-	}
-	return mac, state, nil
+	return c.netns().NeighbourOn("eth0", ip)
 }
 
 // CIB reads the CIB as the node holds it.

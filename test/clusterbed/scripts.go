@@ -89,34 +89,8 @@ export SYSTEMD_UNIT_PATH=/run/testbed/host/units:/run/systemd/system
 exec /lib/systemd/systemd --system --unit=testbed.target --log-target=kmsg --log-level=info --show-status=false
 `
 
-// stubTargets are the targets systemd and Debian's units refer to;
-// empty, so a node boots in a fraction of a second.
-var stubTargets = []string{"basic", "local-fs", "multi-user", "network-online", "network", "paths",
-	"shutdown", "slices", "sockets", "sysinit", "timers"}
-
 const testbedTarget = `[Unit]
 Description=pacer cluster bed node
-`
-
-// haproxyDropIn points Debian's haproxy.service at the node's config and
-// drops the /dev/log bind (no syslog in a node).
-const haproxyDropIn = `[Service]
-Environment=CONFIG=/run/testbed/host/haproxy.cfg
-BindReadOnlyPaths=
-`
-
-const haproxyConfig = `global
-    stats socket /run/haproxy-admin.sock mode 600 level admin
-
-defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-
-frontend vip
-    bind :8080
-    http-request return status 200 content-type text/plain string "haproxy ok from %s\n"
 `
 
 // pacerdUnit starts the node's pacerd at boot, so a node that is powered

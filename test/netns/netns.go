@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -71,7 +72,11 @@ func New(t testing.TB) *NS {
 // Do runs fn on an OS thread that has entered the namespace: sockets made
 // by fn (AF_PACKET, netlink) belong to the namespace. The thread is
 // discarded if it cannot be moved back.
-func (n *NS) Do(fn func() error) error {
+func (n *NS) Do(fn func() error) error { return DoPath(n.Path(), fn) }
+
+// DoPath is Do for the namespace file at path: a name under Dir, or
+// /proc/PID/ns/net of a process that holds an unnamed namespace.
+func DoPath(path string, fn func() error) error {
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
@@ -81,17 +86,19 @@ func (n *NS) Do(fn func() error) error {
 			return
 		}
 		defer orig.Close()
-		target, err := vnetns.GetFromPath(n.Path())
+		target, err := vnetns.GetFromPath(path)
 		if err != nil {
-			errc <- fmt.Errorf("open %s: %w", n.Path(), err)
+			errc <- fmt.Errorf("open %s: %w", path, err)
 			return
 		}
 		defer target.Close()
 		if err := vnetns.Set(target); err != nil {
-			errc <- fmt.Errorf("enter %s: %w", n.Name, err)
+			errc <- fmt.Errorf("enter %s: %w", path, err)
 			return
 		}
 		ferr := fn()
+		// Back in the original namespace the thread may serve other
+		// goroutines again; otherwise it ends with this one.
 		if err := vnetns.Set(orig); err == nil {
 			runtime.UnlockOSThread()
 		}
@@ -144,6 +151,80 @@ func Veth(t testing.TB, a *NS, aIf, aAddr string, b *NS, bIf, bAddr string) (aMA
 		*side.hwaddr = strings.TrimSpace(mac)
 	}
 	return aMAC, bMAC
+}
+
+// Delete deletes the named namespace (made by whoever: the beds name
+// theirs themselves); one that does not exist is no error.
+func Delete(name string) error {
+	if name == "" {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(Dir, name)); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if out, err := exec.Command("ip", "netns", "del", name).CombinedOutput(); err != nil {
+		return fmt.Errorf("ip netns del %s: %v: %s", name, err, out)
+	}
+	return nil
+}
+
+// NeighbourOn returns the namespace's neighbour entry for ip on dev: the
+// MAC address it would send to ("" when there is none) and the entry's
+// state (REACHABLE, STALE, ...). It sends nothing on the wire.
+func (n *NS) NeighbourOn(dev, ip string) (mac, state string, err error) {
+	out, err := n.Exec("ip", "neigh", "show", ip, "dev", dev)
+	if err != nil {
+		return "", "", err
+	}
+	f := strings.Fields(out)
+	for i := 0; i+1 < len(f); i++ {
+		if f[i] == "lladdr" {
+			mac = f[i+1]
+		}
+	}
+	if len(f) > 0 {
+		state = f[len(f)-1]
+	}
+	return mac, state, nil
+}
+
+// CheckPrefix checks the first three octets of a bed's bridge /24
+// ("10.77.0"; example is the one to show in the error). test/bed and
+// test/clusterbed configure it only inside their own namespaces, and
+// refuse 127.* and 192.0.2, which the host uses itself.
+func CheckPrefix(prefix, example string) error {
+	parts := strings.Split(prefix, ".")
+	if len(parts) != 3 {
+		return fmt.Errorf("prefix %q: want three octets such as %s", prefix, example)
+	}
+	for _, x := range parts {
+		var v int
+		if _, err := fmt.Sscanf(x, "%d", &v); err != nil || v < 0 || v > 255 || fmt.Sprint(v) != x {
+			return fmt.Errorf("prefix %q: bad octet %q", prefix, x)
+		}
+	}
+	if prefix == "192.0.2" || parts[0] == "127" {
+		return fmt.Errorf("prefix %q is taken by the host", prefix)
+	}
+	return nil
+}
+
+// Listening reports whether the network namespace of pid has a socket
+// bound to port (table "udp") or listening on it ("tcp"): how a test
+// waits for a daemon it started in a namespace, without sending to it.
+func Listening(pid int, table string, port int) bool {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/%s", pid, table))
+	if err != nil {
+		return false
+	}
+	want := fmt.Sprintf(":%04X", port)
+	for _, l := range strings.Split(string(data), "\n")[1:] {
+		f := strings.Fields(l)
+		if len(f) > 3 && strings.HasSuffix(f[1], want) && (table == "udp" || f[3] == "0A") {
+			return true
+		}
+	}
+	return false
 }
 
 // sweep deletes namespaces of this package whose test process is gone.

@@ -24,7 +24,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,7 +31,8 @@ import (
 	"testing"
 	"time"
 
-	vnetns "github.com/vishvananda/netns"
+	"pacer/test/internal/bedstate"
+	"pacer/test/netns"
 )
 
 // Options say what the node gets.
@@ -135,14 +135,14 @@ func boot(name, dir string, opts Options) (*Node, error) {
 		"console.log":          "",
 		"haproxy.cfg":          HaproxyConfig,
 	}
-	for _, s := range stubTargets {
+	for _, s := range StubTargets {
 		files["units/"+s+".target"] = "[Unit]\nDescription=" + s + ".target (test bed stub)\n"
 	}
 	for u, c := range opts.Units {
 		files["units/"+u] = c
 	}
 	if !opts.NoHaproxy && HaveHaproxy() {
-		files["units/haproxy.service.d/testbed.conf"] = haproxyDropIn
+		files["units/haproxy.service.d/testbed.conf"] = HaproxyDropIn
 	}
 	for rel, c := range files {
 		if err := write(rel, c, 0o644); err != nil {
@@ -286,32 +286,7 @@ func (n *Node) HostPID(nsPID int) (int, error) {
 // InNetNS runs fn on an OS thread inside the node's network namespace;
 // sockets fn makes (a TCP connection to haproxy) stay there.
 func (n *Node) InNetNS(fn func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := vnetns.Get()
-		if err != nil {
-			errc <- err
-			return
-		}
-		defer orig.Close()
-		target, err := vnetns.GetFromPath(fmt.Sprintf("/proc/%d/ns/net", n.PID))
-		if err != nil {
-			errc <- err
-			return
-		}
-		defer target.Close()
-		if err := vnetns.Set(target); err != nil {
-			errc <- err
-			return
-		}
-		ferr := fn()
-		if err := vnetns.Set(orig); err == nil {
-			runtime.UnlockOSThread()
-		}
-		errc <- ferr
-	}()
-	return <-errc
+	return netns.DoPath(fmt.Sprintf("/proc/%d/ns/net", n.PID), fn)
 }
 
 // Close kills the node's systemd (the kernel then kills every process of
@@ -338,19 +313,7 @@ func (n *Node) Close() error {
 	return RemoveCgroup(n.cgroup)
 }
 
-func ppid(pid int) int {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f, ok := strings.CutPrefix(line, "PPid:"); ok {
-			p, _ := strconv.Atoi(strings.TrimSpace(f))
-			return p
-		}
-	}
-	return 0
-}
+func ppid(pid int) int { return bedstate.PPID(pid) }
 
 // RemoveCgroup kills what is left in a node's cgroup (cgroup.kill) and
 // removes the subtree, deepest first. test/bed uses it for its own

@@ -1,5 +1,7 @@
 package systemdbed
 
+import "strings"
+
 // initScript runs as PID 1 of the node's new pid, mount, uts, ipc, net and
 // cgroup namespaces (started through unshare) and execs systemd. Arguments:
 // WORKDIR NAME. Everything it mounts is private to the node's mount
@@ -45,14 +47,17 @@ export SYSTEMD_UNIT_PATH=/run/testbed/host/units:/run/systemd/system
 exec /lib/systemd/systemd --system --unit=testbed.target --log-target=kmsg --log-level=info --show-status=false
 `
 
-// stubTargets are the targets services pull in through
-// DefaultDependencies; with the isolated unit path they must exist.
-var stubTargets = []string{"sysinit", "basic", "shutdown", "sockets", "paths", "timers", "slices",
+// StubTargets are the targets services pull in through
+// DefaultDependencies; with the isolated unit path they must exist, and
+// empty they let a node boot in a fraction of a second. test/clusterbed's
+// nodes boot with the same isolated unit path.
+var StubTargets = []string{"sysinit", "basic", "shutdown", "sockets", "paths", "timers", "slices",
 	"local-fs", "network", "network-online", "multi-user"}
 
-// haproxyDropIn points Debian's haproxy.service at the bed's config and
-// drops its /dev/log bind (there is no syslog in a node).
-const haproxyDropIn = `[Service]
+// HaproxyDropIn points Debian's haproxy.service at the bed's config
+// (/run/testbed/host/haproxy.cfg) and drops its /dev/log bind (there is
+// no syslog in a node).
+const HaproxyDropIn = `[Service]
 Environment=CONFIG=/run/testbed/host/haproxy.cfg
 BindReadOnlyPaths=
 `
@@ -71,6 +76,12 @@ frontend web
     bind :8080
     http-request return status 200 content-type text/plain string "haproxy ok\n"
 `
+
+// HaproxyConfigFor is HaproxyConfig answering "haproxy ok from NODE", so
+// that a client can tell which node serves a virtual IP.
+func HaproxyConfigFor(node string) string {
+	return strings.Replace(HaproxyConfig, `"haproxy ok\n"`, `"haproxy ok from `+node+`\n"`, 1)
+}
 
 // SleepUnit is a plain service with Restart=always, for hosts without
 // haproxy: the agent's Restart=no drop-in must still make a kill visible.

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -73,43 +72,13 @@ func New(dir string, bin Binaries, o Options) (*Cluster, error) {
 		n.Config = filepath.Join(n.Dir, "pacerd.toml")
 		n.Socket = filepath.Join(n.Dir, "pacerd.sock")
 		if o.Extra != "" {
-			if err := insertTopLevel(n.Config, o.Extra); err != nil {
+			if err := InsertTopLevel(n.Config, o.Extra); err != nil {
 				return nil, err
 			}
 		}
 		c.Nodes = append(c.Nodes, n)
 	}
 	return c, nil
-}
-
-// insertTopLevel puts key = value lines before the first table, where
-// TOML top-level keys must be.
-func insertTopLevel(path, extra string) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	i := bytes.Index(b, []byte("\n[["))
-	if i < 0 {
-		i = len(b)
-	}
-	// Drop keys the extra text sets again: TOML refuses duplicates.
-	head := b[:i+1]
-	for _, line := range strings.Split(strings.TrimSpace(extra), "\n") {
-		key, _, _ := strings.Cut(line, "=")
-		var kept [][]byte
-		for _, l := range bytes.Split(head, []byte("\n")) {
-			if k, _, ok := bytes.Cut(l, []byte("=")); ok && strings.TrimSpace(string(k)) == strings.TrimSpace(key) {
-				continue
-			}
-			kept = append(kept, l)
-		}
-		head = bytes.Join(kept, []byte("\n"))
-	}
-	out := append([]byte{}, head...)
-	out = append(out, []byte(strings.TrimSpace(extra)+"\n")...)
-	out = append(out, b[i+1:]...)
-	return os.WriteFile(path, out, 0o600)
 }
 
 // Start starts every node.
@@ -244,22 +213,14 @@ func (n *Node) Log() string {
 // WaitLeader waits until every running node reports the same leader and
 // returns its name.
 func (c *Cluster) WaitLeader(ctx context.Context) (string, error) {
-	var last error
-	for {
-		leader, err := c.agreedLeader(ctx)
-		if err == nil {
-			return leader, nil
-		}
-		last = err
-		select {
-		case <-ctx.Done():
-			return "", fmt.Errorf("no agreed leader: %v", last)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
+	return PollLeader(ctx, c.agreedLeader)
 }
 
 func (c *Cluster) agreedLeader(ctx context.Context) (string, error) {
+	want := len(c.Nodes)
+	if c.witness != "" {
+		want--
+	}
 	leader := ""
 	for _, n := range c.Nodes {
 		if !n.Running() {
@@ -277,22 +238,9 @@ func (c *Cluster) agreedLeader(ctx context.Context) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if st.DC == "" {
-			return "", fmt.Errorf("%s sees no leader", n.Name)
+		if leader, err = AgreeLeader(leader, n.Name, st, x, want); err != nil {
+			return "", err
 		}
-		// The leader adds every configured node to the CIB when it takes
-		// over; until then 'node standby NODE' would not find it.
-		want := len(c.Nodes)
-		if c.witness != "" {
-			want--
-		}
-		if len(x.CIB.Config.Nodes) < want {
-			return "", fmt.Errorf("%s's CIB lists %d of %d nodes", n.Name, len(x.CIB.Config.Nodes), want)
-		}
-		if leader != "" && st.DC != leader {
-			return "", fmt.Errorf("%s sees %s, others %s", n.Name, st.DC, leader)
-		}
-		leader = st.DC
 	}
 	if leader == "" {
 		return "", errors.New("no node running")

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"pacer/test/libvirthost"
 )
 
 // teardown stops everything Start started, newest first, each by PID.
@@ -52,41 +54,9 @@ func (b *Bed) teardown() {
 			stop(p, 2*time.Second)
 		}
 	}
-	// Empty cgroups of our domains whose controller is gone (libvirt
-	// leaves them when a domain is destroyed while paused, and removes the
-	// others a moment after the controller exits), then the "machine"
-	// parents if we caused them. Another bed running at the same time may
-	// still use them: then they stay, and that bed removes them.
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		for _, n := range b.Nodes {
-			dirs, _ := filepath.Glob("/sys/fs/cgroup/*/machine/lxc-*-" + n + ".libvirt-lxc")
-			for _, d := range dirs {
-				pidStr := strings.TrimPrefix(filepath.Base(d), "lxc-")
-				pidStr, _, _ = strings.Cut(pidStr, "-")
-				if pid, err := strconv.Atoi(pidStr); err == nil && syscall.Kill(pid, 0) != nil {
-					os.Remove(d)
-				}
-			}
-		}
-		left := 0
-		data, _ := os.ReadFile(cgroupMarker)
-		for _, c := range strings.Fields(string(data)) {
-			if !strings.HasPrefix(c, "/sys/fs/cgroup/") || filepath.Base(c) != "machine" {
-				continue
-			}
-			if err := os.Remove(c); err != nil && !os.IsNotExist(err) { // only succeeds when empty
-				left++
-			}
-		}
-		if left == 0 {
-			os.Remove(cgroupMarker)
-		}
-		if left == 0 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	// Domains' cgroups left by libvirt, then the "machine" parents if we
+	// caused them and no other bed still uses them.
+	libvirthost.RemoveMachineCgroups(b.Nodes)
 	for _, d := range b.mkdirs {
 		os.Remove(d)
 	}

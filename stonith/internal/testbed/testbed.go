@@ -29,14 +29,12 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"pacer/test/libvirthost"
+	"pacer/test/netns"
 )
 
 // Packages is the apt-get line the bed needs.
 const Packages = "libvirt-daemon libvirt-daemon-driver-lxc libvirt-clients fence-virtd fence-virt iproute2 util-linux coreutils"
-
-// cgroupMarker lists cgroup dirs that fence beds caused libvirt to create.
-const cgroupMarker = "/tmp/pacer-fencebed-cgroups"
 
 // Fixed addresses inside the bed's namespace.
 const (
@@ -133,25 +131,9 @@ func Start(t testing.TB, opt Options) *Bed {
 		}
 		b.mkdirs = append(b.mkdirs, "/etc/libvirt")
 	}
-	// libvirt creates /sys/fs/cgroup/*/machine. Those that are missing now
-	// are noted in a marker shared by all beds on this machine, so that
-	// the last bed to finish removes them even when beds overlap.
-	cg, _ := filepath.Glob("/sys/fs/cgroup/*")
-	var created []string
-	for _, c := range cg {
-		if st, err := os.Stat(c); err != nil || !st.IsDir() {
-			continue
-		}
-		if _, err := os.Stat(filepath.Join(c, "machine")); os.IsNotExist(err) {
-			created = append(created, filepath.Join(c, "machine"))
-		}
-	}
-	if len(created) > 0 {
-		if f, err := os.OpenFile(cgroupMarker, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); err == nil {
-			f.WriteString(strings.Join(created, "\n") + "\n")
-			f.Close()
-		}
-	}
+	// libvirt creates /sys/fs/cgroup/*/machine: note those missing now, for
+	// the last bed to finish to remove.
+	libvirthost.NoteMachineCgroups()
 	b.Key = make([]byte, 512)
 	if _, err := rand.Read(b.Key); err != nil {
 		t.Fatal(err)
@@ -254,33 +236,8 @@ func (b *Bed) startNetns() {
 
 func (b *Bed) startLibvirtd() {
 	d := b.Dir
-	conf := fmt.Sprintf(`unix_sock_dir = "%s/run"
-unix_sock_rw_perms = "0700"
-unix_sock_ro_perms = "0700"
-unix_sock_admin_perms = "0700"
-auth_unix_rw = "none"
-auth_unix_ro = "none"
-listen_tls = 0
-listen_tcp = 1
-listen_addr = "127.0.0.1"
-tcp_port = "16509"
-auth_tcp = "none"
-log_outputs = "3:file:%s/log/libvirtd.log"
-`, d, d)
-	// In libvirtd's own mount namespace (slave: nothing propagates out):
-	// hide the cgroup2 "unified" mount of a hybrid layout (libvirt 9.0's
-	// LXC driver fails on it), and give it private, empty /run, /var/log,
-	// /var/lib and /etc/libvirt.
-	wrapper := fmt.Sprintf(`set -e
-if mountpoint -q /sys/fs/cgroup/unified && mountpoint -q /sys/fs/cgroup/memory; then umount /sys/fs/cgroup/unified; fi
-for m in /run /var/log /var/lib; do mount -t tmpfs -o mode=755 tmpfs $m; done
-mkdir -p /run/libvirt /var/log/libvirt /var/lib/libvirt
-mount --bind %[1]s/state/run /run/libvirt
-mount --bind %[1]s/state/log /var/log/libvirt
-mount --bind %[1]s/state/lib /var/lib/libvirt
-mount --bind %[1]s/state/etc /etc/libvirt
-exec env LIBVIRT_DRIVER_DIR=%[1]s/drivers libvirtd --listen -f %[1]s/etc/libvirtd.conf -p %[1]s/run/libvirtd.pid
-`, d)
+	conf := libvirthost.Config(d, "127.0.0.1", 16509, "libvirtd.log")
+	wrapper := libvirthost.Wrapper(d, "")
 	if err := os.WriteFile(filepath.Join(d, "etc", "libvirtd.conf"), []byte(conf), 0o644); err != nil {
 		b.t.Fatal(err)
 	}
@@ -390,26 +347,9 @@ backends {
 		table = "tcp"
 	}
 	b.waitFor(name+" to listen", 20*time.Second, p, func() bool {
-		return listening(p.cmd.Process.Pid, table, port)
+		return netns.Listening(p.cmd.Process.Pid, table, port)
 	})
 	_ = family
-}
-
-// listening reports whether the netns of pid has a socket bound to port
-// (UDP) or listening on it (TCP).
-func listening(pid int, table string, port int) bool {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/%s", pid, table))
-	if err != nil {
-		return false
-	}
-	want := fmt.Sprintf(":%04X", port)
-	for _, l := range strings.Split(string(data), "\n")[1:] {
-		f := strings.Fields(l)
-		if len(f) > 3 && strings.HasSuffix(f[1], want) && (table == "udp" || f[3] == "0A") {
-			return true
-		}
-	}
-	return false
 }
 
 // Virsh runs virsh on the LXC connection (over the unix socket; no
@@ -429,27 +369,10 @@ func (b *Bed) VirshURI(uri string, args ...string) (string, error) {
 }
 
 // Do runs fn on an OS thread that has joined the bed's network namespace;
-// sockets fn creates (and processes it starts) live there. The thread is
-// discarded afterwards. fn must not call t.Fatal.
-func (b *Bed) Do(fn func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread exits with the goroutine
-		fd, err := syscall.Open(b.nsPath, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-		if err != nil {
-			errc <- fmt.Errorf("opening %s: %w", b.nsPath, err)
-			return
-		}
-		err = unix.Setns(fd, unix.CLONE_NEWNET)
-		syscall.Close(fd)
-		if err != nil {
-			errc <- fmt.Errorf("setns %s: %w", b.nsPath, err)
-			return
-		}
-		errc <- fn()
-	}()
-	return <-errc
-}
+// sockets fn creates (and processes it starts) live there. The thread
+// serves other goroutines again only once it is back in the original
+// namespace. fn must not call t.Fatal.
+func (b *Bed) Do(fn func() error) error { return netns.DoPath(b.nsPath, fn) }
 
 // NodePIDs returns the live (non-zombie) processes of node name.
 func (b *Bed) NodePIDs(name string) []int {

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"pacer/test/bed"
+	"pacer/test/internal/bedstate"
 	"pacer/test/systemdbed"
 )
 
@@ -128,37 +129,18 @@ func up(args []string) error {
 		return err
 	}
 	logPath := filepath.Join(dir, "bed.log")
-	logf, err := os.Create(logPath)
+	var st *bed.State
+	took, err := bedstate.StartKeeper(f.args(), logPath, 2*time.Minute, func(keeper int) bool {
+		var err error
+		st, err = bed.Load(f.name)
+		return err == nil && st.Ready && st.Owner == keeper
+	})
 	if err != nil {
 		return err
 	}
-	defer logf.Close()
-	keeper := exec.Command("/proc/self/exe", append([]string{"keep"}, f.args()...)...)
-	keeper.Stdout, keeper.Stderr = logf, logf
-	keeper.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := keeper.Start(); err != nil {
-		return fmt.Errorf("start keeper: %w", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- keeper.Wait() }()
-	t0 := time.Now()
-	for {
-		if st, err := bed.Load(f.name); err == nil && st.Ready && st.Owner == keeper.Process.Pid {
-			fmt.Printf("bed %s is up in %s (keeper PID %d, log %s)\n", f.name, time.Since(t0).Round(time.Millisecond), st.Owner, logPath)
-			printState(st)
-			return nil
-		}
-		select {
-		case err := <-exited:
-			b, _ := os.ReadFile(logPath)
-			return fmt.Errorf("keeper exited (%v) before the bed was ready:\n%s", err, b)
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Since(t0) > 2*time.Minute {
-			_ = keeper.Process.Signal(syscall.SIGTERM)
-			return errors.New("bed not ready after 2 minutes; asked the keeper to tear it down")
-		}
-	}
+	fmt.Printf("bed %s is up in %s (keeper PID %d, log %s)\n", f.name, took.Round(time.Millisecond), st.Owner, logPath)
+	printState(st)
+	return nil
 }
 
 // keep builds the bed and holds it until SIGTERM, SIGINT or SIGHUP.

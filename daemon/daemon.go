@@ -58,7 +58,13 @@ type Daemon struct {
 
 	mu        sync.Mutex
 	goneSince map[string]time.Time // node -> when gossip last saw it leave
-	changes   changes              // gossip changes for API watchers
+	// fenced: node -> when this node fenced it. Gossip may hold a fenced
+	// node "suspect" (alive) for a second or more before it declares it
+	// dead; until the node shows a sign of life after the fence (a gossip
+	// "up"), it is not alive to the DC, which would otherwise take it
+	// back as a member and then find it lost (and fence it again).
+	fenced  map[string]time.Time
+	changes changes // gossip changes for API watchers
 	// peerClients are kept-alive TLS clients by API address (forwarding).
 	peerClients map[string]*api.Client
 	joined      bool
@@ -80,7 +86,7 @@ type Options struct {
 // Start opens the store, joins gossip and serves the API. It returns once
 // everything listens; Wait blocks until the daemon is told to stop.
 func Start(cfg *Config, opt Options) (*Daemon, error) {
-	d := &Daemon{cfg: cfg, log: opt.Logger, clock: opt.Clock, shutdown: make(chan string, 1), done: make(chan struct{}), announced: make(chan struct{}), goneSince: map[string]time.Time{}}
+	d := &Daemon{cfg: cfg, log: opt.Logger, clock: opt.Clock, shutdown: make(chan string, 1), done: make(chan struct{}), announced: make(chan struct{}), goneSince: map[string]time.Time{}, fenced: map[string]time.Time{}}
 	if d.log == nil {
 		d.log = slog.Default()
 	}

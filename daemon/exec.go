@@ -113,12 +113,18 @@ func (r runner) Cancel(ctx context.Context, node, rsc, op string, interval time.
 type members struct{ d *Daemon }
 
 func (m members) Alive() map[string]bool {
+	m.d.mu.Lock()
+	fenced := make(map[string]bool, len(m.d.fenced))
+	for n := range m.d.fenced {
+		fenced[n] = true
+	}
+	m.d.mu.Unlock()
 	out := map[string]bool{}
 	for _, mem := range m.d.ml.Members() {
 		if mem.Role == membership.RoleWitness {
 			continue
 		}
-		out[mem.Name] = mem.State == membership.StateAlive || mem.State == membership.StateSuspect
+		out[mem.Name] = !fenced[mem.Name] && (mem.State == membership.StateAlive || mem.State == membership.StateSuspect)
 	}
 	return out
 }

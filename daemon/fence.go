@@ -77,6 +77,7 @@ func (d *Daemon) fence(ctx context.Context, node string, action stonith.Action, 
 	// Powering a node on confirms nothing about it being down: only off
 	// and reboot let its resources be recovered elsewhere.
 	if err == nil && action != stonith.ActionOn {
+		d.markFenced(node)
 		cmds = append(cmds, &store.RecordFence{Node: node, At: d.clock()})
 	}
 	if len(cmds) > 0 {
@@ -171,4 +172,11 @@ func (d *Daemon) relayToDC(ctx context.Context, w http.ResponseWriter, r *http.R
 		return
 	}
 	writeJSON(w, out)
+}
+
+// markFenced notes a confirmed fence (see Daemon.fenced).
+func (d *Daemon) markFenced(node string) {
+	d.mu.Lock()
+	d.fenced[node] = d.clock()
+	d.mu.Unlock()
 }

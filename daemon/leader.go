@@ -67,6 +67,9 @@ func (d *Daemon) track(ev membership.Event) {
 		d.log.Info("node down", "peer", ev.Member.Name, "state", ev.Member.State.String())
 	case membership.EventUp:
 		delete(d.goneSince, ev.Member.Name)
+		if at, ok := d.fenced[ev.Member.Name]; ok && !ev.At.Before(at) {
+			delete(d.fenced, ev.Member.Name)
+		}
 		d.log.Info("node up", "peer", ev.Member.Name, "addr", ev.Member.Addr)
 	case membership.EventSuspect:
 		d.log.Info("node suspect", "peer", ev.Member.Name)

@@ -14,6 +14,7 @@ import (
 
 	"pacer/api"
 	"pacer/crm/cib"
+	"pacer/crm/quorum"
 	"pacer/crm/store"
 	"pacer/membership"
 )
@@ -361,10 +362,15 @@ func (d *Daemon) handleStatus(w http.ResponseWriter, r *http.Request) {
 		// before stonith-enabled=false landed).
 		t.Blocked = nil
 	}
-	// Decided afresh: the loop's last look may predate the write this
-	// read follows (a group just started changes who wins the race).
+	// Decided afresh, and the race from the CIB this status shows: the
+	// loop's last look, and this node's own copy, may predate the write
+	// this read follows (a group just started changes who wins).
 	d.twoNodeDecide()
 	st.TwoNode = d.twoNodeStatus()
+	if t := st.TwoNode; t != nil {
+		tie := quorum.TwoNodeTie(c, d.cfg.NodeName, t.Peer)
+		t.Winner, t.Loser, t.TieReason = tie.Winner, tie.Loser, tie.Reason
+	}
 	addStatusDetail(&st, c, d.ml.Members(), servers)
 	for _, b := range stateBlocked(st.Transition) {
 		st.Notes = append(st.Notes, "blocked: "+b)

@@ -212,6 +212,7 @@ func (d *Daemon) twoNodeTakeOver(peer string) error {
 	t.fenceErr = ""
 	t.queue(&store.RecordFence{Node: peer, At: d.clock()})
 	t.mu.Unlock()
+	d.markFenced(peer)
 	d.log.Warn("two-node: peer fenced; this node becomes the only Raft voter", "peer", peer)
 	if err := d.shrinkAndLead(peer); err != nil {
 		return err

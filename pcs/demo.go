@@ -18,6 +18,7 @@ import (
 	"pacer/api"
 	"pacer/crm/cib"
 	"pacer/crm/store"
+	"pacer/pcs/mon"
 )
 
 func demoCmd(g *globals) *cobra.Command {
@@ -202,7 +203,7 @@ func demoWatch(ctx context.Context, g *globals, cl *api.Client, nodes []*demoNod
 	cancel()
 	switch {
 	case err == nil:
-		PrintStatus(g.out, st)
+		printStatusText(g.out, st, mon.Options{})
 	case ctx.Err() == nil:
 		g.printf("Cannot read the status: %v\n", err)
 	}

@@ -41,7 +41,7 @@ func (f dcFencer) Fence(ctx context.Context, node string) error {
 // background (recorded in the fence history), bounded by two minutes and
 // by the daemon's life.
 func (d *Daemon) powerOnLater(cur *cib.CIB, node, origin string) {
-	if v := cur.Config.Property("stonith-action"); v == "off" || v == "poweroff" {
+	if offOnly(cur) {
 		return
 	}
 	go func() {
@@ -62,10 +62,8 @@ func (d *Daemon) powerOnLater(cur *cib.CIB, node, origin string) {
 
 func (d *Daemon) fence(ctx context.Context, node string, action stonith.Action, origin string) (*api.FenceResponse, error) {
 	cur, _ := d.st.Read()
-	if v := cur.Config.Property("stonith-action"); v == "off" || v == "poweroff" {
-		if action == stonith.ActionReboot {
-			action = stonith.ActionOff
-		}
+	if action == stonith.ActionReboot && offOnly(cur) {
+		action = stonith.ActionOff
 	}
 	events, err := d.fencer.Fence(ctx, cur, node, action, origin)
 	rctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -179,4 +177,11 @@ func (d *Daemon) markFenced(node string) {
 	d.mu.Lock()
 	d.fenced[node] = d.clock()
 	d.mu.Unlock()
+}
+
+// offOnly says whether stonith-action asks fencing to leave nodes off
+// (off or its alias poweroff) rather than reboot them.
+func offOnly(cur *cib.CIB) bool {
+	a, _ := stonith.ParseAction(cur.Config.Property("stonith-action"))
+	return a == stonith.ActionOff
 }

@@ -345,7 +345,7 @@ func collectResources(c *cib.CIB, online map[string]bool, gauge func(*prometheus
 					status = "orphaned" // held by a node that left: unknown until it is fenced
 				}
 				gauge(descResources, 1, n, p.ID, "started", mgd, status, agent, group, clone)
-			case last.RC != last.Expected() && resources.Failed(last.Operation, time.Duration(last.IntervalMS)*time.Millisecond, last.RC):
+			case resources.RecordFailed(last):
 				placed = true
 				gauge(descResources, 1, n, p.ID, "stopped", mgd, "failed", agent, group, clone)
 			}

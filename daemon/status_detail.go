@@ -9,6 +9,7 @@ import (
 	"pacer/crm/cib"
 	"pacer/crm/store"
 	"pacer/membership"
+	"pacer/resources"
 )
 
 // statusFenceHistory bounds the fencing attempts a status carries: enough
@@ -93,7 +94,7 @@ func addStatusDetail(st *api.StatusResponse, c *cib.CIB, members []membership.Me
 			if last.LastRCChange.After(st.LastChange) {
 				st.LastChange = last.LastRCChange
 			}
-			if opFailed(last) {
+			if resources.RecordFailed(last) {
 				r.Failed = true
 			}
 		}
@@ -169,24 +170,6 @@ func failCount(attrs map[string]string, rsc string) int {
 		n += i
 	}
 	return n
-}
-
-// opFailed: a result other than the one asked for, except answers: a
-// probe that finds the resource running or not running (a node that
-// rejoined is probed even where it runs things), or "not running" from a
-// stop.
-func opFailed(op cib.OpRecord) bool {
-	if op.RC == op.Expected() {
-		return false
-	}
-	probe := op.Operation == "monitor" && op.IntervalMS == 0
-	switch {
-	case probe && (op.RC == 0 || op.RC == 7 || op.RC == 8):
-		return false
-	case op.RC == 7 && op.Operation == "stop":
-		return false
-	}
-	return true
 }
 
 // metaChains maps each primitive to its meta attribute sets, its own

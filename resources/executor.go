@@ -280,6 +280,12 @@ func Failed(op string, interval time.Duration, rc int) bool {
 	return true
 }
 
+// RecordFailed says whether a recorded result is a failure: not the
+// result the operation was run for, and a failure by Failed's rule.
+func RecordFailed(op cib.OpRecord) bool {
+	return op.RC != op.Expected() && Failed(op.Operation, time.Duration(op.IntervalMS)*time.Millisecond, op.RC)
+}
+
 // report sends an event when the result differs from the last one of the
 // same key (always for one-shot operations).
 func (e *Executor) report(rs *resourceState, a Action, rec cib.OpRecord, source, reason string) {

@@ -35,7 +35,13 @@ func TestMain(m *testing.M) {
 // killed when the test ends, pass or fail, and their logs shown on failure.
 func startCluster(t *testing.T, n int, extra string) (*testbed.Cluster, string) {
 	t.Helper()
-	c, err := newCluster(t, n, extra)
+	return startClusterOpts(t, testbed.Options{Nodes: n, Extra: extra})
+}
+
+// startClusterOpts is startCluster with every testbed option (a witness).
+func startClusterOpts(t *testing.T, o testbed.Options) (*testbed.Cluster, string) {
+	t.Helper()
+	c, err := newClusterOpts(t, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +56,11 @@ type clusterT struct{ *testbed.Cluster }
 // newCluster sets up n nodes whose processes are killed when the test
 // ends, pass or fail, with their logs shown on failure.
 func newCluster(t *testing.T, n int, extra string) (*clusterT, error) {
-	c, err := testbed.New(t.TempDir(), bins, testbed.Options{Nodes: n, Extra: extra})
+	return newClusterOpts(t, testbed.Options{Nodes: n, Extra: extra})
+}
+
+func newClusterOpts(t *testing.T, o testbed.Options) (*clusterT, error) {
+	c, err := testbed.New(t.TempDir(), bins, o)
 	if err != nil {
 		return nil, err
 	}

@@ -118,14 +118,7 @@ func TestTwoNodeSurvivorFencesAndTakesOver(t *testing.T) {
 	c, _ := startCluster(t, 2, box.extra())
 	box.track(t, c)
 	n := c.Nodes[0]
-	run := func(nd *testbed.Node, args ...string) string {
-		t.Helper()
-		out, errOut, code := c.Pcsctl(nd, args...)
-		if code != 0 {
-			t.Fatalf("pcsctl %s on %s: exit %d: %s", strings.Join(args, " "), nd.Name, code, errOut)
-		}
-		return out
-	}
+	run := func(nd *testbed.Node, args ...string) string { t.Helper(); return pcsOK(t, c, nd, args...) }
 	run(n, "property", "set", "stonith-action=off")
 	run(n, "stonith", "create", "killer", "fence_testkill", "pcmk_host_list=node1 node2")
 	// Stickiness, as pcs sets by default: without it a returning node
@@ -250,31 +243,9 @@ func TestTwoNodeWaitForAll(t *testing.T) {
 // on the surviving node (fencing off here: the witness test is about
 // votes).
 func TestWitnessGivesMajority(t *testing.T) {
-	c, err := testbed.New(t.TempDir(), bins, testbed.Options{Nodes: 3, Witness: "node3"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c.Close()
-		if t.Failed() {
-			for _, nd := range c.Nodes {
-				t.Logf("--- log of %s ---\n%s", nd.Name, lastLines(nd.Log(), 40))
-			}
-		}
-	})
-	if err := c.Start(); err != nil {
-		t.Fatal(err)
-	}
-	waitLeader(t, c)
+	c, _ := startClusterOpts(t, testbed.Options{Nodes: 3, Witness: "node3"})
 	n := c.Nodes[0]
-	run := func(nd *testbed.Node, args ...string) string {
-		t.Helper()
-		out, errOut, code := c.Pcsctl(nd, args...)
-		if code != 0 {
-			t.Fatalf("pcsctl %s on %s: exit %d: %s", strings.Join(args, " "), nd.Name, code, errOut)
-		}
-		return out
-	}
+	run := func(nd *testbed.Node, args ...string) string { t.Helper(); return pcsOK(t, c, nd, args...) }
 	run(n, "property", "set", "stonith-enabled=false")
 	run(n, "resource", "create", "web", "ocf:pacemaker:Dummy", "meta", "agent-implementation=native", "--wait=30s")
 	out := run(n, "status")
@@ -299,4 +270,14 @@ func TestWitnessGivesMajority(t *testing.T) {
 	if q := run(other, "quorum", "status"); !strings.Contains(q, "Quorate: yes") {
 		t.Errorf("quorum after losing %s:\n%s", victim.Name, q)
 	}
+}
+
+// pcsOK runs pcsctl on nd and fails the test unless it exits 0.
+func pcsOK(t *testing.T, c *testbed.Cluster, nd *testbed.Node, args ...string) string {
+	t.Helper()
+	out, errOut, code := c.Pcsctl(nd, args...)
+	if code != 0 {
+		t.Fatalf("pcsctl %s on %s: exit %d: %s", strings.Join(args, " "), nd.Name, code, errOut)
+	}
+	return out
 }

@@ -97,17 +97,23 @@ func TestScenarioHelpers(t *testing.T) {
 	if n2.KillAll() == 0 {
 		t.Fatal("node2 has no processes")
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	// libvirt learns of it from its controller, which reaps the domain's
+	// PID 1 only once the kernel has reaped every process of the pid
+	// namespace: normally well under a second.
+	killed := time.Now()
+	deadline := killed.Add(20 * time.Second)
 	for {
-		st, _ := n2.DomainState(ctx)
+		st, err := n2.DomainState(ctx)
 		if st == "shutoff" {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("libvirt still says %s after KillAll", st)
+			t.Fatalf("libvirt still says %q (%v) %v after KillAll; left of node2:\n%s\n%s",
+				st, err, time.Since(killed).Round(time.Millisecond), n2.describeProcesses(), b.Logs())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	t.Logf("libvirt saw node2 shut off %v after KillAll", time.Since(killed).Round(time.Millisecond))
 	for _, pid := range before {
 		if !zombie(pid) {
 			t.Errorf("process %d of node2 survived KillAll", pid)

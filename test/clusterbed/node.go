@@ -375,3 +375,43 @@ func (n *Node) signalAll(sig syscall.Signal) int {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// describeProcesses lists, for a failure message, the domain's controller
+// and every task still in the node's cgroup with its state and parent:
+// what keeps a killed node from being reported dead.
+func (n *Node) describeProcesses() string {
+	var sb strings.Builder
+	if ctl, err := n.ControllerPID(); err == nil {
+		fmt.Fprintf(&sb, "controller %d: %s\n", ctl, procLine(ctl))
+	} else {
+		fmt.Fprintf(&sb, "controller: %v\n", err)
+	}
+	for _, pid := range cgroupPIDs(n.Cgroup()) {
+		fmt.Fprintf(&sb, "%d: %s\n", pid, procLine(pid))
+	}
+	return sb.String()
+}
+
+// procLine is a process's state, parent, namespace PIDs and command line.
+func procLine(pid int) string {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return "gone"
+	}
+	var state, ppid, nspid string
+	for _, l := range strings.Split(string(status), "\n") {
+		k, v, _ := strings.Cut(l, ":")
+		switch k {
+		case "State":
+			state = strings.TrimSpace(v)
+		case "PPid":
+			ppid = strings.TrimSpace(v)
+		case "NSpid":
+			nspid = strings.Join(strings.Fields(v), "/")
+		}
+	}
+	cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	wchan, _ := os.ReadFile(fmt.Sprintf("/proc/%d/wchan", pid))
+	return fmt.Sprintf("state %s ppid %s nspid %s wchan %s: %s", state, ppid, nspid, wchan,
+		strings.TrimSpace(strings.ReplaceAll(string(cmd), "\x00", " ")))
+}

@@ -2,7 +2,9 @@ package daemon
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -73,6 +75,16 @@ type Daemon struct {
 	// announced is closed once this node's restart is on record (its
 	// old history cleared), so a drain never races with that clearing.
 	announced chan struct{}
+	// boot names this run of the daemon (gossiped as Meta.Boot).
+	boot string
+}
+
+// newBoot names a run of the daemon: 64 random bits, so a restarted node
+// is told from its previous run even when its clock went back.
+func newBoot() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on Linux
+	return hex.EncodeToString(b[:])
 }
 
 // Options are the parts tests replace.
@@ -86,7 +98,7 @@ type Options struct {
 // Start opens the store, joins gossip and serves the API. It returns once
 // everything listens; Wait blocks until the daemon is told to stop.
 func Start(cfg *Config, opt Options) (*Daemon, error) {
-	d := &Daemon{cfg: cfg, log: opt.Logger, clock: opt.Clock, shutdown: make(chan string, 1), done: make(chan struct{}), announced: make(chan struct{}), goneSince: map[string]time.Time{}, fenced: map[string]time.Time{}}
+	d := &Daemon{cfg: cfg, log: opt.Logger, clock: opt.Clock, shutdown: make(chan string, 1), done: make(chan struct{}), announced: make(chan struct{}), goneSince: map[string]time.Time{}, fenced: map[string]time.Time{}, boot: newBoot()}
 	if d.log == nil {
 		d.log = slog.Default()
 	}
@@ -125,7 +137,7 @@ func Start(cfg *Config, opt Options) (*Daemon, error) {
 		role = "witness"
 	}
 	d.ml, err = membership.New(membership.Config{
-		Meta:     membership.Meta{Name: cfg.NodeName, RaftAddr: d.st.Addr(), APIAddr: cfg.APIAddr, Version: Version, Role: role},
+		Meta:     membership.Meta{Name: cfg.NodeName, RaftAddr: d.st.Addr(), APIAddr: cfg.APIAddr, Version: Version, Role: role, Boot: d.boot},
 		BindAddr: host,
 		BindPort: portN,
 		Key:      key,

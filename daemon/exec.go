@@ -129,6 +129,17 @@ func (m members) Alive() map[string]bool {
 	return out
 }
 
+// Boots maps each node gossip knows to the run of its daemon.
+func (m members) Boots() map[string]string {
+	out := map[string]string{}
+	for _, mem := range m.d.ml.Members() {
+		if mem.Role != membership.RoleWitness {
+			out[mem.Name] = mem.Boot
+		}
+	}
+	return out
+}
+
 // reportEvents writes what this node's executor reports (a recurring
 // monitor's change, a watch) into the CIB status; the write goes to the
 // leader like any other, and the DC reacts to the change.

@@ -110,7 +110,7 @@ func (d *Daemon) announceRestart() {
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err := d.applyAnywhere(ctx, &store.ClearNodeHistory{Node: d.cfg.NodeName})
+		err := d.applyAnywhere(ctx, &store.ClearNodeHistory{Node: d.cfg.NodeName, Boot: d.boot})
 		cancel()
 		if err == nil {
 			close(d.announced)

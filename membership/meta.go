@@ -17,6 +17,10 @@ type Meta struct {
 	APIAddr  string `json:"api"`            // host:port of the TLS API
 	Version  string `json:"version"`        // pacer version of the node
 	Role     string `json:"role,omitempty"` // "" for a normal node, RoleWitness for a vote-only node
+	// Boot names this run of the node's daemon (random at each start):
+	// a peer seen with a new Boot has restarted and lost what its
+	// executor knew, even if gossip never saw it leave.
+	Boot string `json:"boot,omitempty"`
 }
 
 // RoleWitness marks a node that votes in Raft but never runs resources.

@@ -13,11 +13,15 @@ type Status struct {
 // NodeStatus is Pacemaker's node_state: membership as the DC saw it,
 // transient attributes (fail counts live here) and resource history.
 type NodeStatus struct {
-	Name       string                      `json:"name"`
-	InCCM      bool                        `json:"in_ccm"`         // in the membership
-	Crmd       bool                        `json:"crmd"`           // the node's daemon answers
-	Join       string                      `json:"join,omitempty"` // member, down, pending, banned
-	Expected   string                      `json:"expected,omitempty"`
+	Name     string `json:"name"`
+	InCCM    bool   `json:"in_ccm"`         // in the membership
+	Crmd     bool   `json:"crmd"`           // the node's daemon answers
+	Join     string `json:"join,omitempty"` // member, down, pending, banned
+	Expected string `json:"expected,omitempty"`
+	// Boot is the run of the node's daemon (membership.Meta.Boot) that
+	// the history below belongs to: set when the history is cleared for
+	// a restart, so a second clear for the same run is a no-op.
+	Boot       string                      `json:"boot,omitempty"`
 	Unclean    bool                        `json:"unclean,omitempty"`
 	LastFenced *time.Time                  `json:"last_fenced,omitempty"`
 	Attributes map[string]string           `json:"attributes,omitempty"`

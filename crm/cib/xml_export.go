@@ -358,6 +358,7 @@ func (w *xmlOut) status(e *etree.Element, c *CIB) {
 		if st.LastFenced != nil {
 			ns.CreateAttr("pacer-last-fenced", strconv.FormatInt(st.LastFenced.Unix(), 10))
 		}
+		setAttr(ns, "pacer-boot", st.Boot)
 		if len(st.Attributes) > 0 {
 			ta := ns.CreateElement("transient_attributes")
 			ta.CreateAttr("id", id)

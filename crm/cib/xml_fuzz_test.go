@@ -22,7 +22,7 @@ func FuzzImportXML(f *testing.F) {
 <constraints><rsc_location id="l" rsc="g"><rule id="r" score="5" boolean-op="and"><expression id="e" attribute="#uname" operation="eq" value="n1"/></rule></rsc_location>
 <rsc_order id="o1" first="g" then="c" kind="Optional" symmetrical="false"/><rsc_colocation id="c1" rsc="c" with-rsc="g" score="-10"/></constraints>
 <fencing-topology><fencing-level id="f" target="n1" index="1" devices="A,B"/></fencing-topology></configuration>
-<status><node_state id="1" uname="n1" in_ccm="true" crmd="online" join="member" expected="member" pacer-unclean="true" pacer-last-fenced="5">
+<status><node_state id="1" uname="n1" in_ccm="true" crmd="online" join="member" expected="member" pacer-unclean="true" pacer-last-fenced="5" pacer-boot="9f3a">
 <transient_attributes id="1"><instance_attributes id="t"><nvpair id="f" name="fail-count-A#monitor_10000" value="2"/></instance_attributes></transient_attributes>
 <lrm id="1"><lrm_resources><lrm_resource id="A" class="ocf" provider="heartbeat" type="Dummy">
 <lrm_rsc_op id="A_last_0" operation="monitor" call-id="3" rc-code="0" op-status="0" interval="0" transition-key="1:2:0:x" last-rc-change="7" exit-reason="a&#10;b"/>

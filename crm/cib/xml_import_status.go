@@ -21,7 +21,7 @@ func (x *xmlIn) status(e *etree.Element, c *CIB) {
 		byID[n.ID] = n.Name
 	}
 	for _, ns := range x.kids(e, "node_state") {
-		x.attrs(ns, "id uname in_ccm crmd join expected remote_node pacer-unclean pacer-last-fenced",
+		x.attrs(ns, "id uname in_ccm crmd join expected remote_node pacer-unclean pacer-last-fenced pacer-boot",
 			"crm-debug-origin ha shutdown clear_shutdown node_fenced")
 		x.only(ns, "remote_node", "false")
 		name := attr(ns, "uname")
@@ -37,7 +37,7 @@ func (x *xmlIn) status(e *etree.Element, c *CIB) {
 			continue
 		}
 		st := &NodeStatus{Name: name, InCCM: x.boolAttr(ns, "in_ccm", nil), Crmd: x.boolAttr(ns, "crmd", crmdWords),
-			Join: attr(ns, "join"), Expected: attr(ns, "expected"), Unclean: x.boolAttr(ns, "pacer-unclean", nil)}
+			Join: attr(ns, "join"), Expected: attr(ns, "expected"), Unclean: x.boolAttr(ns, "pacer-unclean", nil), Boot: attr(ns, "pacer-boot")}
 		if attr(ns, "pacer-last-fenced") != "" {
 			t := x.timeAttr(ns, "pacer-last-fenced")
 			st.LastFenced = &t

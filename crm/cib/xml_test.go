@@ -302,7 +302,7 @@ func TestOpDigest(t *testing.T) {
 func TestExportXMLHistoryIDs(t *testing.T) {
 	c := New()
 	c.Config.Nodes = []Node{{ID: "1", Name: "n1"}}
-	c.Status.Nodes["n1"] = &NodeStatus{Name: "n1", InCCM: true, Crmd: true, Join: "member", Expected: "member",
+	c.Status.Nodes["n1"] = &NodeStatus{Name: "n1", InCCM: true, Crmd: true, Join: "member", Expected: "member", Boot: "5e1f",
 		Resources: map[string]*ResourceHistory{"A": {ID: "A", Class: "ocf", Provider: "heartbeat", Type: "Dummy", Ops: []OpRecord{
 			{ID: "A_monitor_10000", Operation: "monitor", IntervalMS: 10000, CallID: 3},
 			{ID: "A_monitor_10000", Operation: "monitor", IntervalMS: 10000, CallID: 4, RC: 7},
@@ -311,12 +311,16 @@ func TestExportXMLHistoryIDs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`id="A_monitor_10000" `, `id="A_monitor_10000-4"`, `transition-key="0:0:0:`, `crm_feature_set="3.0.14"`} {
+	for _, want := range []string{`id="A_monitor_10000" `, `id="A_monitor_10000-4"`, `transition-key="0:0:0:`, `crm_feature_set="3.0.14"`, `pacer-boot="5e1f"`} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("export lacks %s:\n%s", want, b)
 		}
 	}
-	if _, _, err := ImportXML(b); err != nil {
+	back, _, err := ImportXML(b)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if back.Status.Nodes["n1"].Boot != "5e1f" {
+		t.Errorf("the daemon run of the history (pacer-boot) was lost: %+v", back.Status.Nodes["n1"])
 	}
 }

@@ -45,6 +45,9 @@ type Store interface {
 // Members tells which nodes gossip sees alive now.
 type Members interface {
 	Alive() map[string]bool
+	// Boots names the run of each node's daemon ("" when unknown): a new
+	// one means the node restarted, and its executor knows nothing.
+	Boots() map[string]string
 }
 
 // Config wires a controller. Zero durations take the defaults given.
@@ -275,18 +278,30 @@ func (c *Controller) round(ctx context.Context, changed <-chan struct{}) (bool, 
 // syncNodeStates writes what gossip says into the CIB's node states. A
 // node that leaves while expected up stays expected: the scheduler then
 // sees it as lost and fences it before recovering its resources.
+//
+// A node whose daemon restarted (a new boot in gossip) has its history
+// cleared here, before this round probes or places anything: the node
+// announces its restart itself too, but that may land after the DC has
+// already started something there, and must then change nothing.
 func (c *Controller) syncNodeStates(ctx context.Context) error {
 	cur, _ := c.cfg.Store.Read()
 	alive := c.cfg.Members.Alive()
+	boots := c.cfg.Members.Boots()
 	var cmds []store.Command
 	for _, n := range cur.Config.Nodes {
 		ns := cur.Status.Nodes[n.Name]
 		up := alive[n.Name]
+		restarted := false
+		if b := boots[n.Name]; up && b != "" && (ns == nil || ns.Boot != b) {
+			cmds = append(cmds, &store.ClearNodeHistory{Node: n.Name, Boot: b})
+			restarted = true
+		}
 		switch {
 		case up && (ns == nil || !ns.InCCM || !ns.Crmd || ns.Join != "member"):
 			// A node (re)joining starts with no history: its executor
-			// lost what it knew, so it is probed again.
-			if ns != nil && len(ns.Resources) > 0 && (!ns.Crmd || ns.Join != "member") {
+			// lost what it knew (or, back from a partition, may have
+			// been told to stop), so it is probed again.
+			if !restarted && ns != nil && len(ns.Resources) > 0 && (!ns.Crmd || ns.Join != "member") {
 				cmds = append(cmds, &store.ClearNodeHistory{Node: n.Name})
 			}
 			cmds = append(cmds, &store.SetNodeState{Node: n.Name, InCCM: true, Crmd: true, Join: "member", Expected: "member"})

@@ -61,6 +61,7 @@ type world struct {
 	t       *testing.T
 	mu      sync.Mutex
 	alive   map[string]bool
+	boots   map[string]string          // node -> run of its daemon
 	running map[string]map[string]bool // node -> resource -> running
 	fenced  []string
 	log     []string
@@ -74,6 +75,28 @@ func (w *world) Alive() map[string]bool {
 		out[k] = v
 	}
 	return out
+}
+
+func (w *world) Boots() map[string]string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := map[string]string{}
+	for k, v := range w.boots {
+		out[k] = v
+	}
+	return out
+}
+
+// restart is a node's daemon starting again under a new boot: its
+// executor, and whatever it ran, are gone; gossip never saw it leave.
+func (w *world) restart(node, boot string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.boots == nil {
+		w.boots = map[string]string{}
+	}
+	w.boots[node] = boot
+	w.running[node] = nil
 }
 
 func (w *world) Execute(_ context.Context, node string, a resources.Action) (cib.OpRecord, error) {
@@ -237,5 +260,61 @@ func TestNodeLossFencesThenRecovers(t *testing.T) {
 	}
 	if fencedAt < 0 || startedAt < fencedAt {
 		t.Fatalf("want fence of %s before web started elsewhere; log %v", victim, w.log)
+	}
+}
+
+// A node whose daemon restarts faster than gossip notices comes back
+// under a new boot with nothing running: the DC clears its history and
+// probes it before anything else, so the group is started again (once),
+// no one is fenced, and the node's own late announcement of the restart
+// does not wipe what the DC recorded since.
+func TestRestartedNodeIsClearedOncePerBoot(t *testing.T) {
+	st, w, cancel, c := setup(t, true)
+	defer cancel()
+	w.mu.Lock()
+	w.boots = map[string]string{"n1": "a1", "n2": "a2", "n3": "a3"}
+	w.mu.Unlock()
+	c.Kick()
+	eventually(t, "group started", func() bool { return len(w.where("web")) == 1 && on(w, "vip") == on(w, "web") })
+	eventually(t, "every run on record", func() bool {
+		x, _ := st.Read()
+		for n, b := range map[string]string{"n1": "a1", "n2": "a2", "n3": "a3"} {
+			if ns := x.Status.Nodes[n]; ns == nil || ns.Boot != b {
+				return false
+			}
+		}
+		return true
+	})
+	victim := on(w, "web")
+	w.restart(victim, "b1")
+	c.Kick()
+	eventually(t, "group running again", func() bool { return len(w.where("web")) == 1 && on(w, "vip") == on(w, "web") })
+	eventually(t, "the new run on record", func() bool {
+		x, _ := st.Read()
+		return x.Status.Nodes[victim].Boot == "b1"
+	})
+	if len(w.fenced) != 0 {
+		t.Errorf("a node that restarted while alive was fenced: %v", w.fenced)
+	}
+	x, _ := st.Read()
+	where := on(w, "web")
+	before := len(x.Status.Nodes[where].Resources)
+	if _, err := st.Apply(context.Background(), &store.ClearNodeHistory{Node: where, Boot: x.Status.Nodes[where].Boot}); err != nil {
+		t.Fatal(err)
+	}
+	x, _ = st.Read()
+	if got := len(x.Status.Nodes[where].Resources); got != before || got == 0 {
+		t.Errorf("a repeated announcement of %s's run changed its history: %d resources, was %d", where, got, before)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	starts := 0
+	for _, l := range w.log {
+		if l == "start:web:"+where {
+			starts++
+		}
+	}
+	if where == victim && starts != 2 || where != victim && starts != 1 {
+		t.Errorf("web started %d times on %s; log %v", starts, where, w.log)
 	}
 }

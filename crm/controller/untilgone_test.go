@@ -12,6 +12,8 @@ type aliveSet struct {
 	alive map[string]bool
 }
 
+func (a *aliveSet) Boots() map[string]string { return nil }
+
 func (a *aliveSet) Alive() map[string]bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()

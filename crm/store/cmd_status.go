@@ -236,14 +236,27 @@ func init() { register(func() Command { return &ClearNodeHistory{} }) }
 // ClearNodeHistory forgets a node's resource history and transient
 // attributes, when it rejoins: its executor starts empty, so the DC
 // probes it again rather than trusting old records.
+//
+// With Boot (the node daemon's run) the clear happens once per run: the
+// DC clears a restarted node as soon as gossip shows the new run, the
+// node announces its own restart too, and whichever lands second must
+// not wipe what was recorded in between (a start the DC already ran
+// there would be forgotten and run again).
 type ClearNodeHistory struct {
 	Node string `json:"node"`
+	Boot string `json:"boot,omitempty"`
 }
 
 func (*ClearNodeHistory) Kind() string     { return "status.clear-node" }
 func (*ClearNodeHistory) Section() Section { return SectionStatus }
 func (c *ClearNodeHistory) Apply(x *cib.CIB) error {
 	ns := nodeStatus(x, c.Node)
+	if c.Boot != "" && ns.Boot == c.Boot {
+		return nil
+	}
+	if c.Boot != "" {
+		ns.Boot = c.Boot
+	}
 	ns.Resources = nil
 	ns.Attributes = nil
 	return nil

@@ -58,3 +58,33 @@ func TestLostOpPlaceholderReplaced(t *testing.T) {
 		t.Fatalf("the probe's answer must replace the placeholder: %+v", ops)
 	}
 }
+
+// A restart is cleared once per run of the node's daemon: the DC clears
+// the new run when gossip shows it, and the node's own announcement of
+// the same run, landing after the DC started something there, keeps that.
+func TestClearNodeHistoryOncePerBoot(t *testing.T) {
+	agent := cib.AgentName{Class: "ocf", Provider: "pacemaker", Type: "Dummy"}
+	start := &RecordOp{Node: "n1", Resource: "a", Agent: agent, Op: cib.OpRecord{ID: "a_last_0", Operation: "start", CallID: 1}}
+	x := apply(t, cib.New(),
+		&RecordOp{Node: "n1", Resource: "old", Agent: agent, Op: cib.OpRecord{ID: "old_last_0", Operation: "start", CallID: 1}},
+		&SetTransientAttr{Node: "n1", Name: "shutdown", Value: "1"},
+		&ClearNodeHistory{Node: "n1", Boot: "b1"}, // the DC, on seeing run b1
+		start,
+		&ClearNodeHistory{Node: "n1", Boot: "b1"}, // the node itself, late
+	)
+	ns := x.Status.Nodes["n1"]
+	if ns.Boot != "b1" || ns.Resources["old"] != nil || ns.Attributes["shutdown"] != "" {
+		t.Errorf("the first clear of run b1 must drop the old run's history: %+v", ns)
+	}
+	if ns.Resources["a"] == nil {
+		t.Errorf("a second clear of run b1 dropped the start recorded since: %+v", ns.Resources)
+	}
+	x = apply(t, x, &ClearNodeHistory{Node: "n1", Boot: "b2"})
+	if ns := x.Status.Nodes["n1"]; ns.Boot != "b2" || ns.Resources != nil {
+		t.Errorf("a new run must be cleared: %+v", ns)
+	}
+	x = apply(t, x, start, &ClearNodeHistory{Node: "n1"})
+	if ns := x.Status.Nodes["n1"]; ns.Boot != "b2" || ns.Resources != nil {
+		t.Errorf("a clear without a run (a rejoin) clears and keeps the run: %+v", ns)
+	}
+}

@@ -43,8 +43,17 @@ func (s *Store) ReadIndex(ctx context.Context) (uint64, error) {
 
 // Leader returns the current leader's id and address, empty when none is
 // known.
+//
+// Raft enters the leader state a moment before it records itself as the
+// leader; in between, a caller that has just seen IsLeader would be told
+// there is no leader (two-node mode fenced its peer a second time in
+// that window), so this node's own leadership is answered from its state.
 func (s *Store) Leader() (id, addr string) {
-	a, i := s.r().LeaderWithID()
+	r := s.r()
+	a, i := r.LeaderWithID()
+	if i == "" && r.State() == raft.Leader {
+		return s.cfg.NodeID, s.Addr()
+	}
 	return string(i), string(a)
 }
 

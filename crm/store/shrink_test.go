@@ -89,3 +89,26 @@ func TestShrinkToSelfAndRejoin(t *testing.T) {
 		t.Fatalf("write with both voters back: %v", err)
 	}
 }
+
+// A node that raft has just made leader is its own leader at once: two-
+// node mode asks Leader right after IsLeader turns true, and an empty
+// answer in that window made it fence its peer a second time.
+func TestLeaderAnswersAsSoonAsLeading(t *testing.T) {
+	c := newCluster(t, 1, slog.LevelWarn, nil)
+	s := c.leader()
+	for range 5 {
+		if err := s.ShrinkToSelf(); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for !s.IsLeader() {
+			if time.Now().After(deadline) {
+				t.Fatal("never led after the shrink")
+			}
+			time.Sleep(50 * time.Microsecond)
+		}
+		if id, _ := s.Leader(); id != s.ID() {
+			t.Fatalf("IsLeader is true but Leader says %q", id)
+		}
+	}
+}

@@ -68,7 +68,7 @@ func newClusterOpts(t *testing.T, o testbed.Options) (*clusterT, error) {
 		c.Close()
 		if t.Failed() {
 			for _, nd := range c.Nodes {
-				t.Logf("--- log of %s ---\n%s", nd.Name, lastLines(nd.Log(), 40))
+				t.Logf("--- log of %s ---\n%s", nd.Name, lastLines(nd.Log(), 400))
 			}
 		}
 	})

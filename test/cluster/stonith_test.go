@@ -55,7 +55,8 @@ func TestStonithFenceThroughDC(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	if out := run("stonith", "status"); !strings.Contains(out, "dummyfence\t(stonith:fence_dummy):\t Started node") || !strings.Contains(out, ": fencing device answers)") {
-		t.Errorf("stonith status:\n%s", out)
+		x, _, _ := c.Pcsctl(n, "cib", "export", "--json")
+		t.Errorf("stonith status:\n%s\nCIB:\n%s", out, x)
 	}
 	if out := run("stonith", "verify"); !strings.Contains(out, "OK   device dummyfence: answers") || !strings.Contains(out, "OK   node node3: fenceable by [dummyfence (plug node3)]") {
 		t.Errorf("stonith verify:\n%s", out)

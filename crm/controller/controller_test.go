@@ -156,6 +156,25 @@ func (w *world) Fence(_ context.Context, node string) error {
 	return nil
 }
 
+// count is how many times an entry ("start:web:n1") is in the log.
+func (w *world) count(entry string) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for _, l := range w.log {
+		if l == entry {
+			n++
+		}
+	}
+	return n
+}
+
+func (w *world) logCopy() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.log...)
+}
+
 // where returns the node(s) running rsc.
 func (w *world) where(rsc string) []string {
 	w.mu.Lock()
@@ -293,8 +312,11 @@ func TestRestartedNodeIsClearedOncePerBoot(t *testing.T) {
 		x, _ := st.Read()
 		return x.Status.Nodes[victim].Boot == "b1"
 	})
-	if len(w.fenced) != 0 {
-		t.Errorf("a node that restarted while alive was fenced: %v", w.fenced)
+	w.mu.Lock()
+	fenced := append([]string(nil), w.fenced...)
+	w.mu.Unlock()
+	if len(fenced) != 0 {
+		t.Errorf("a node that restarted while alive was fenced: %v", fenced)
 	}
 	x, _ := st.Read()
 	where := on(w, "web")
@@ -306,15 +328,8 @@ func TestRestartedNodeIsClearedOncePerBoot(t *testing.T) {
 	if got := len(x.Status.Nodes[where].Resources); got != before || got == 0 {
 		t.Errorf("a repeated announcement of %s's run changed its history: %d resources, was %d", where, got, before)
 	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	starts := 0
-	for _, l := range w.log {
-		if l == "start:web:"+where {
-			starts++
-		}
-	}
+	starts := w.count("start:web:" + where)
 	if where == victim && starts != 2 || where != victim && starts != 1 {
-		t.Errorf("web started %d times on %s; log %v", starts, where, w.log)
+		t.Errorf("web started %d times on %s; log %v", starts, where, w.logCopy())
 	}
 }

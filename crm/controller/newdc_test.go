@@ -54,15 +54,7 @@ func TestNewDCProbesBeforeItStartsAgain(t *testing.T) {
 	go c2.Run(ctx)
 	eventually(t, "group on "+to, func() bool { return on(w, "vip") == to && on(w, "web") == to })
 	eventually(t, "second DC idle", func() bool { return c2.State().Idle })
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	starts := 0
-	for _, l := range w.log {
-		if l == "start:vip:"+to {
-			starts++
-		}
-	}
-	if starts != 1 {
-		t.Errorf("vip started %d times on %s; log %v", starts, to, w.log)
+	if starts := w.count("start:vip:" + to); starts != 1 {
+		t.Errorf("vip started %d times on %s; log %v", starts, to, w.logCopy())
 	}
 }

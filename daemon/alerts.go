@@ -30,7 +30,7 @@ func newAlertRunner(d *Daemon) *alerts.Runner {
 // the operation metrics and sends resource alerts.
 func (d *Daemon) observeOp(ev resources.Event, changed bool) {
 	c, _ := d.st.Read()
-	d.metrics.observeOp(ev, resourceAgentName(c, ev.Resource))
+	d.metrics.observeOp(ev, opAgentName(c, ev))
 	if ae, ok := resourceAlert(ev, changed); ok && len(c.Config.Alerts) > 0 {
 		d.alerts.Send(c.Config.Alerts, ae)
 	}

@@ -148,13 +148,8 @@ func (d *Daemon) reportEvents() {
 		if ev.Source == "operation" || ev.Source == "probe" {
 			continue // the DC records what it ran; a batch probe only answers its caller
 		}
-		p := cib.Primitive{}
-		cur, _ := d.st.Read()
-		if q := cur.Config.Primitive(ev.Resource); q != nil {
-			p = *q
-		}
 		failed := resources.Failed(ev.Record.Operation, time.Duration(ev.Record.IntervalMS)*time.Millisecond, ev.Record.RC)
-		cmd := &store.RecordOp{Node: d.cfg.NodeName, Resource: ev.Resource, Agent: p.Agent(), Op: ev.Record, Failed: failed}
+		cmd := &store.RecordOp{Node: d.cfg.NodeName, Resource: ev.Resource, Agent: ev.Agent, Op: ev.Record, Failed: failed}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		if err := d.applyAnywhere(ctx, cmd); err != nil {
 			d.log.Warn("could not record an executor event", "rsc", ev.Resource, "op", ev.Record.ID, "rc", ev.Record.RC, "err", err)

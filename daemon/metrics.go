@@ -443,9 +443,15 @@ func (d *Daemon) bindMetrics(mux *http.ServeMux) {
 	mux.Handle("GET /metrics", d.metrics.handler())
 }
 
-// resourceAgentName is the agent label of an executor event.
-func resourceAgentName(c *cib.CIB, id string) string {
-	if p := c.Config.Primitive(id); p != nil {
+// opAgentName is the agent label of an executor event: the agent the
+// operation ran, else the one this node's CIB names. The DC's first
+// probe and start of a new resource often arrive before this node has
+// applied the resource's creation.
+func opAgentName(c *cib.CIB, ev resources.Event) string {
+	if ev.Agent.Type != "" {
+		return ev.Agent.String()
+	}
+	if p := c.Config.Primitive(ev.Resource); p != nil {
 		return p.Agent().String()
 	}
 	return "unknown"

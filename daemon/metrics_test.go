@@ -13,6 +13,7 @@ import (
 
 	"pacer/crm/cib"
 	"pacer/membership"
+	"pacer/resources"
 )
 
 // cibOnly renders collectCIB alone, so its output can be read without a
@@ -123,6 +124,26 @@ func BenchmarkCollectCIB200(b *testing.B) {
 		h.ServeHTTP(rec, req)
 		if rec.Code != 200 {
 			b.Fatal(rec.Code)
+		}
+	}
+}
+
+// An operation is labelled with the agent it ran, also when this node's
+// CIB does not have the resource yet (the DC's start outran the
+// replication of its creation).
+func TestOpAgentName(t *testing.T) {
+	c, _ := testCIB(2)
+	dummy := cib.AgentName{Class: "ocf", Provider: "heartbeat", Type: "IPaddr2"}
+	for _, tc := range []struct {
+		ev   resources.Event
+		want string
+	}{
+		{resources.Event{Resource: "new", Agent: dummy}, "ocf:heartbeat:IPaddr2"},
+		{resources.Event{Resource: "r1"}, "ocf:pacemaker:Dummy"},
+		{resources.Event{Resource: "gone"}, "unknown"},
+	} {
+		if got := opAgentName(c, tc.ev); got != tc.want {
+			t.Errorf("%+v: %q, want %q", tc.ev, got, tc.want)
 		}
 	}
 }

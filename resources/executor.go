@@ -63,8 +63,11 @@ func (a Action) Key() string {
 // previous one of the same key, or a failure pushed by a watching agent.
 type Event struct {
 	Resource string
-	Node     string
-	Record   cib.OpRecord
+	// Agent is the agent the operation ran: the node's copy of the CIB
+	// may not have the resource yet when the DC's request arrives.
+	Agent  cib.AgentName
+	Node   string
+	Record cib.OpRecord
 	// Source is "operation", "monitor" (a recurring monitor) or "watch".
 	Source string
 	Reason string
@@ -293,7 +296,7 @@ func (e *Executor) report(rs *resourceState, a Action, rec cib.OpRecord, source,
 	prev, seen := rs.lastCode[a.Key()]
 	rs.lastCode[a.Key()] = rec.RC
 	changed := !(a.Interval > 0 && seen && prev == rec.RC)
-	ev := Event{Resource: a.Primitive.ID, Node: e.cfg.Node, Record: rec, Source: source, Reason: reason}
+	ev := Event{Resource: a.Primitive.ID, Agent: a.Primitive.Agent(), Node: e.cfg.Node, Record: rec, Source: source, Reason: reason}
 	if changed {
 		e.emit(ev)
 	}

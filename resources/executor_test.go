@@ -129,7 +129,7 @@ func TestExecuteRecordsHistory(t *testing.T) {
 		t.Errorf("after stop: active %v history %d", e.Active(), len(e.History("a")))
 	}
 	evs := drain(e.Events())
-	if len(evs) != 2 || evs[0].Record.Operation != "start" || evs[1].Record.Operation != "stop" || evs[0].Node != "n1" {
+	if len(evs) != 2 || evs[0].Record.Operation != "start" || evs[1].Record.Operation != "stop" || evs[0].Node != "n1" || evs[0].Agent.Type != f.Name().Type {
 		t.Errorf("events %+v", evs)
 	}
 }

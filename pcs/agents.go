@@ -135,7 +135,9 @@ func debugCmd(g *globals, op string) *cobra.Command {
 				return usage("resource %q does not exist", args[0])
 			}
 			timeout := p.OpTimeout(op, 0, 20*time.Second)
-			return g.with(func(cl *api.Client, cx context.Context) error {
+			// The operation's own timeout bounds the request, not the
+			// default one of an API call.
+			return g.with(func(cl *api.Client, _ context.Context) error {
 				cx, cancel := context.WithTimeout(context.Background(), timeout+5*time.Second)
 				defer cancel()
 				rec, err := cl.Execute(cx, resources.Action{Primitive: *p, Op: op, Timeout: timeout})

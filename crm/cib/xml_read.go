@@ -269,16 +269,6 @@ func (x *xmlIn) nvset(e *etree.Element, m map[string]string) map[string]string {
 	return m
 }
 
-// nvsets merges every child set with the given tag.
-func (x *xmlIn) nvsets(sets []*etree.Element, tag string, m map[string]string) map[string]string {
-	for _, s := range sets {
-		if s.Tag == tag {
-			m = x.nvset(s, m)
-		}
-	}
-	return m
-}
-
 func sortedNames(m map[string]string) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {

@@ -132,12 +132,6 @@ func (x *cl) meta(id, k, v string) *cl {
 	panic("no resource " + id)
 }
 
-func (x *cl) op(rsc string, op cib.Op) *cl {
-	p := x.c.Config.Primitive(rsc)
-	p.Ops = append(p.Ops, op)
-	return x
-}
-
 func (x *cl) history(node, rsc string) *cib.ResourceHistory {
 	ns := x.c.Status.Nodes[node]
 	if ns == nil {

@@ -62,10 +62,10 @@ func (s *scheduler) assignGroup(r *resource, prefer *node, stopIfFail bool) *nod
 }
 
 // groupActions are a group's or clone's pseudo actions, the points order
-// constraints on the whole resource attach to: "start" (before any member
-// starts), "running" (after all have), "stop" and "stopped".
+// constraints on the whole resource attach to: "running" (after all
+// members have started) and "stopped" (after all have stopped).
 type groupActions struct {
-	start, running, stop, stopped *action
+	running, stopped *action
 }
 
 // groupOrderings wires a group's members: each member starts after the

@@ -63,8 +63,7 @@ type resource struct {
 	active        []*node // nodes the resource is known to be active on
 	failed        bool    // failed and must be stopped to recover
 	ignoreFailure bool    // on-fail=ignore: failures do not count
-	failCounts    []cib.Score
-	statusStopped bool // a failure asked for it to stay stopped (on-fail=stop)
+	statusStopped bool    // a failure asked for it to stay stopped (on-fail=stop)
 
 	// scores.go, colocation.go, assign.go
 	allowed  scoreTable
@@ -86,14 +85,6 @@ type resource struct {
 }
 
 func (r *resource) isPrimitive() bool { return r.kind == kPrimitive }
-
-// top returns the outermost ancestor.
-func (r *resource) top() *resource {
-	for r.parent != nil {
-		r = r.parent
-	}
-	return r
-}
 
 // cloneOf returns the enclosing clone, or nil.
 func (r *resource) cloneOf() *resource {

@@ -65,7 +65,6 @@ type scheduler struct {
 	bans       []ban                 // score contributions found in status
 	failCounts []map[string]failInfo // per node: fail counts by resource
 	opsBuf     []*cib.OpRecord       // evalHistory's scratch list
-	nodeOrder  []*node               // nodes sorted by name (tie-break)
 
 	haveFencing bool // a stonith-class primitive is configured
 	haveManaged bool
@@ -121,12 +120,6 @@ func (s *scheduler) unpackOptions() {
 	}
 }
 
-// quorate reports whether actions that need quorum may run:
-// no-quorum-policy=ignore behaves as if the partition had quorum.
-func (s *scheduler) quorate() bool {
-	return s.in.Quorum || s.opt.noQuorumPolicy == "ignore"
-}
-
 func (s *scheduler) warnf(format string, args ...any) {
 	s.warnings = append(s.warnings, fmt.Sprintf(format, args...))
 }
@@ -157,27 +150,6 @@ type node struct {
 func (n *node) available() bool {
 	return n != nil && n.online && !n.unclean && !n.standby && !n.maintenance &&
 		!n.pending && !n.shutdown
-}
-
-// unavailableReason says in words why available is false.
-func (n *node) unavailableReason() string {
-	switch {
-	case n.unclean && n.fence:
-		return n.name + " is unclean and will be fenced"
-	case n.unclean:
-		return n.name + " is unclean"
-	case !n.online:
-		return n.name + " is offline"
-	case n.pending:
-		return n.name + " is not ready to run resources (pending)"
-	case n.shutdown:
-		return n.name + " is shutting down"
-	case n.standby:
-		return n.name + " is in standby"
-	case n.maintenance:
-		return n.name + " is in maintenance"
-	}
-	return ""
 }
 
 // nodeNames returns the names of ns in the given order.

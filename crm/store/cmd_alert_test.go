@@ -60,6 +60,15 @@ func TestAlertCommands(t *testing.T) {
 	}
 	// The duplicate is allowed on request, and the commands survive the wire.
 	x = apply(t, x, &AddAlertRecipient{Alert: "alert", Recipient: cib.AlertRecipient{Value: "dev@example.com"}, AllowDuplicate: true})
+	dups := 0
+	for _, r := range x.Config.Alert("alert").Recipients {
+		if r.Value == "dev@example.com" {
+			dups++
+		}
+	}
+	if dups != 2 {
+		t.Errorf("with AllowDuplicate the second dev@example.com recipient must be added: %d of them", dups)
+	}
 	for _, cmd := range []Command{&CreateAlert{Alert: cib.Alert{Path: "/x"}}, &UpdateAlertRecipient{ID: "r"}, &RemoveAlertRecipient{IDs: []string{"r"}}} {
 		b, err := Encode(cmd)
 		if err != nil {

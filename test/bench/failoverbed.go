@@ -381,9 +381,8 @@ func (r *fbRun) admin(victim *clusterbed.Node) *clusterbed.Node {
 func (r *fbRun) settled(ctx context.Context, timeout time.Duration) (dc, holder string, err error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	last := errors.New("timed out")
 	for {
-		dc, holder, last = r.settledNow(ctx)
+		dc, holder, last := r.settledNow(ctx)
 		if last == nil {
 			return dc, holder, nil
 		}

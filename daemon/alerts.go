@@ -2,6 +2,8 @@ package daemon
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 
@@ -283,12 +285,12 @@ func ownAttrs(c *cib.CIB, self string) map[string]string {
 func attrChanges(prev, cur map[string]string) (map[string]string, []attrChange) {
 	var out []attrChange
 	if prev != nil {
-		for _, k := range sortedKeys(cur) {
+		for _, k := range slices.Sorted(maps.Keys(cur)) {
 			if old, ok := prev[k]; !ok || old != cur[k] {
 				out = append(out, attrChange{k, cur[k]})
 			}
 		}
-		for _, k := range sortedKeys(prev) {
+		for _, k := range slices.Sorted(maps.Keys(prev)) {
 			if _, ok := cur[k]; !ok {
 				out = append(out, attrChange{k, ""})
 			}

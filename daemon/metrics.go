@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"net"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -271,11 +273,11 @@ func collectCIB(c *cib.CIB, leader string, members []membership.Member, gauge fu
 				gauge(descNodes, 1, n.Name, "member", st.name)
 			}
 		}
-		for _, k := range sortedKeys(n.Attributes) {
+		for _, k := range slices.Sorted(maps.Keys(n.Attributes)) {
 			gauge(descNodeAttr, 1, n.Name, k, n.Attributes[k])
 		}
 		if ns != nil {
-			for _, k := range sortedKeys(ns.Attributes) {
+			for _, k := range slices.Sorted(maps.Keys(ns.Attributes)) {
 				if !strings.HasPrefix(k, "fail-count-") && !strings.HasPrefix(k, "last-failure-") {
 					gauge(descNodeAttr, 1, n.Name, k, ns.Attributes[k])
 				}
@@ -401,15 +403,6 @@ func b2f(b bool) float64 {
 		return 1
 	}
 	return 0
-}
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // serveMetrics starts the plain-HTTP listener of metrics_addr, when one

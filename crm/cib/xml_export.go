@@ -169,7 +169,7 @@ func (w *xmlOut) nvset(parent *etree.Element, tag, id string, m map[string]strin
 	set := parent.CreateElement(tag)
 	set.CreateAttr("id", w.newID(id))
 	setID := set.SelectAttrValue("id", "")
-	for _, k := range sortedNames(m) {
+	for _, k := range sortedKeys(m) {
 		nv := set.CreateElement("nvpair")
 		nv.CreateAttr("id", w.newID(setID+"-"+k))
 		nv.CreateAttr("name", k)
@@ -364,7 +364,7 @@ func (w *xmlOut) status(e *etree.Element, c *CIB) {
 			ta.CreateAttr("id", id)
 			set := ta.CreateElement("instance_attributes")
 			set.CreateAttr("id", "status-"+id)
-			for _, k := range sortedNames(st.Attributes) {
+			for _, k := range sortedKeys(st.Attributes) {
 				nv := set.CreateElement("nvpair")
 				nv.CreateAttr("id", "status-"+id+"-"+k)
 				nv.CreateAttr("name", k)

@@ -32,19 +32,20 @@ func (d *deadRunner) Recur(ctx context.Context, node string, a resources.Action)
 	return d.Execute(ctx, node, a)
 }
 
-// A node that dies while the DC waits for a stop on it (it was being
-// drained, and the power went) is fenced and its group recovered at
-// once, not when the lost request times out.
-func TestActionOnLostNodeIsAbandoned(t *testing.T) {
-	st, w, stop, _ := setup(t, true)
+// stopOnDeadNode starts the group, then a new DC term whose runner sends
+// the stops of one node (the group's) nowhere, and puts that node in
+// standby: it returns once the DC waits on such a stop.
+func stopOnDeadNode(t *testing.T, stonith bool, cfg Config) (w *world, victim string, dr *deadRunner, c *Controller) {
+	t.Helper()
+	st, w, stop, _ := setup(t, stonith)
 	eventually(t, "group started", func() bool { return len(w.where("web")) == 1 && on(w, "vip") == on(w, "web") })
-	victim := on(w, "web")
+	victim = on(w, "web")
 	stop()
-	// A new DC term whose runner finds the victim dead.
-	dr := &deadRunner{world: w, dead: victim, waiting: make(chan string, 16)}
-	c := New(Config{Store: st, Runner: dr, Fencer: w, Members: w, Recheck: time.Hour})
+	dr = &deadRunner{world: w, dead: victim, waiting: make(chan string, 16)}
+	cfg.Store, cfg.Runner, cfg.Fencer, cfg.Members, cfg.Recheck = st, dr, w, w, time.Hour
+	c = New(cfg)
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	t.Cleanup(cancel)
 	go c.Run(ctx)
 	if _, err := st.Apply(ctx, &store.SetNodeAttribute{Node: victim, Name: "standby", Value: "on"}); err != nil {
 		t.Fatal(err)
@@ -54,6 +55,14 @@ func TestActionOnLostNodeIsAbandoned(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("no stop sent to the node in standby")
 	}
+	return w, victim, dr, c
+}
+
+// A node that dies while the DC waits for a stop on it (it was being
+// drained, and the power went) is fenced and its group recovered at
+// once, not when the lost request times out.
+func TestActionOnLostNodeIsAbandoned(t *testing.T) {
+	w, victim, _, c := stopOnDeadNode(t, true, Config{})
 	w.mu.Lock()
 	w.alive[victim] = false
 	w.mu.Unlock()
@@ -73,24 +82,7 @@ func TestActionOnLostNodeIsAbandoned(t *testing.T) {
 // pacerd) does not hold the transition for ever: the DC gives up on the
 // action at its timeout plus ReplyGrace, reports it, and tries again.
 func TestHungNodeActionTimesOut(t *testing.T) {
-	st, w, stop, _ := setup(t, false)
-	eventually(t, "group started", func() bool { return len(w.where("web")) == 1 && on(w, "vip") == on(w, "web") })
-	victim := on(w, "web")
-	stop()
-	dr := &deadRunner{world: w, dead: victim, waiting: make(chan string, 16)}
-	c := New(Config{Store: st, Runner: dr, Fencer: w, Members: w, Recheck: time.Hour,
-		ActionTimeout: 50 * time.Millisecond, ReplyGrace: 50 * time.Millisecond})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go c.Run(ctx)
-	if _, err := st.Apply(ctx, &store.SetNodeAttribute{Node: victim, Name: "standby", Value: "on"}); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-dr.waiting:
-	case <-time.After(5 * time.Second):
-		t.Fatal("no stop sent to the node in standby")
-	}
+	_, _, dr, c := stopOnDeadNode(t, false, Config{ActionTimeout: 50 * time.Millisecond, ReplyGrace: 50 * time.Millisecond})
 	eventually(t, "the hung stop reported", func() bool {
 		e := c.State().LastError
 		return strings.Contains(e, "stop") && strings.Contains(e, "deadline exceeded")

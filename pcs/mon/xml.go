@@ -4,7 +4,8 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"time"
 
 	"pacer/agents"
@@ -300,7 +301,7 @@ func WriteXML(w io.Writer, st *api.StatusResponse, request string, now time.Time
 				Value string `xml:"value,attr"`
 			} `xml:"attribute"`
 		}{Name: n.Name}
-		for _, k := range sortedKeys(n.Attributes) {
+		for _, k := range slices.Sorted(maps.Keys(n.Attributes)) {
 			an.Attrs = append(an.Attrs, struct {
 				Name  string `xml:"name,attr"`
 				Value string `xml:"value,attr"`
@@ -445,13 +446,4 @@ func durMS(s string) int64 {
 		return 0
 	}
 	return d.Milliseconds()
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

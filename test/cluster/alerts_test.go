@@ -83,14 +83,7 @@ func TestAlertsLive(t *testing.T) {
 	c, leader := startCluster(t, 3, "")
 	dir, script := alertRecorder(t)
 	n := c.Node(leader)
-	run := func(args ...string) string {
-		t.Helper()
-		out, errOut, code := c.Pcsctl(n, args...)
-		if code != 0 {
-			t.Fatalf("pcsctl %s: exit %d: %s", strings.Join(args, " "), code, errOut)
-		}
-		return out
-	}
+	run := func(args ...string) string { t.Helper(); return pcsOK(t, c, n, args...) }
 	run("property", "set", "stonith-enabled=false")
 	run("alert", "create", "path="+script, "id=rec", "description=records calls", "meta", "timestamp-format=%Y-%m-%d %H:%M:%S.%3N")
 	run("alert", "recipient", "add", "rec", "value=ops@example.com")

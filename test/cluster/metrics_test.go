@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -84,7 +83,7 @@ func TestMetricsLive(t *testing.T) {
 	}
 	plain := l.Addr().String()
 	l.Close()
-	if err := addTopLevel(c.Nodes[0].Config, fmt.Sprintf("metrics_addr = %q", plain)); err != nil {
+	if err := testbed.InsertTopLevel(c.Nodes[0].Config, fmt.Sprintf("metrics_addr = %q", plain)); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Start(); err != nil {
@@ -92,14 +91,7 @@ func TestMetricsLive(t *testing.T) {
 	}
 	leader := waitLeader(t, c.Cluster)
 	n := c.Nodes[0]
-	run := func(args ...string) string {
-		t.Helper()
-		out, errOut, code := c.Pcsctl(n, args...)
-		if code != 0 {
-			t.Fatalf("pcsctl %s: exit %d: %s", strings.Join(args, " "), code, errOut)
-		}
-		return out
-	}
+	run := func(args ...string) string { t.Helper(); return pcsOK(t, c.Cluster, n, args...) }
 	var online []string
 	for _, nd := range c.Nodes {
 		online = append(online, fmt.Sprintf(`ha_cluster_pacemaker_nodes{node=%q,status="online",type="member"} 1`, nd.Name))
@@ -148,27 +140,14 @@ func TestMetricsLive(t *testing.T) {
 	if got := get(t, &http.Client{Timeout: 10 * time.Second}, "http://"+plain+"/metrics"); !strings.Contains(got, series(moved[0], "active")) {
 		t.Errorf("metrics_addr serves a different view:\n%s", got)
 	}
-	if resp, err := http.Get("http://" + plain + "/v1/cib"); err == nil {
-		resp.Body.Close()
-		if resp.StatusCode != 404 {
-			t.Errorf("metrics_addr must serve /metrics only; /v1/cib gave %d", resp.StatusCode)
-		}
-	}
-}
-
-// addTopLevel adds key = value lines to a node's pacerd.toml, before its
-// [[peer]] tables where TOML top-level keys must be.
-func addTopLevel(path, lines string) error {
-	b, err := os.ReadFile(path)
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Get("http://" + plain + "/v1/cib")
 	if err != nil {
-		return err
+		t.Fatal(err)
 	}
-	s := string(b)
-	i := strings.Index(s, "\n[[")
-	if i < 0 {
-		i = len(s)
+	resp.Body.Close()
+	if resp.StatusCode != 404 {
+		t.Errorf("metrics_addr must serve /metrics only; /v1/cib gave %d", resp.StatusCode)
 	}
-	return os.WriteFile(path, []byte(s[:i+1]+lines+"\n"+s[i+1:]), 0o600)
 }
 
 // BenchmarkMetricsScrape times GET /metrics on the unix socket of a

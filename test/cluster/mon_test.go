@@ -15,19 +15,15 @@ func TestMonScreen(t *testing.T) {
 	if victim.Name == leader {
 		victim = c.Nodes[1]
 	}
-	run := func(args ...string) {
-		t.Helper()
-		if _, e, code := c.Pcsctl(watched, args...); code != 0 {
-			t.Fatalf("pcsctl %s: %s", strings.Join(args, " "), e)
-		}
-	}
+	run := func(args ...string) { t.Helper(); pcsOK(t, c, watched, args...) }
 	// The killed node keeps no resources here, so nothing waits to fence
 	// it; the banner must say the cluster runs without fencing.
 	run("property", "set", "stonith-enabled=false")
 
 	scr := startTmux(t, c.Bin.Pcsctl, "--socket", watched.Socket, "mon")
-	s := scr.WaitText(15*time.Second, "Node List:", "Online: [ node1 node2 node3 ]", "!! UNSAFE: fencing is disabled")
-	for i, l := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
+	scr.WaitText(15*time.Second, "Node List:", "Online: [ node1 node2 node3 ]", "!! UNSAFE: fencing is disabled")
+	// Joined: a line the terminal had to wrap counts as one long line.
+	for i, l := range strings.Split(strings.TrimRight(scr.CaptureJoined(), "\n"), "\n") {
 		if len([]rune(l)) > 80 || i >= 24 {
 			t.Fatalf("the screen does not fit 80x24 (line %d: %q)", i+1, l)
 		}

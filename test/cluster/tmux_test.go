@@ -50,6 +50,13 @@ func (s *tmuxScreen) Capture() string {
 	return out
 }
 
+// CaptureJoined is the screen with lines the terminal wrapped joined
+// again (tmux's -J), so an over-wide line shows as one.
+func (s *tmuxScreen) CaptureJoined() string {
+	out, _ := s.tmux("capture-pane", "-p", "-J", "-t", "mon")
+	return out
+}
+
 // Keys types keys as a person would (tmux key names: Enter, Escape, Up).
 func (s *tmuxScreen) Keys(keys ...string) {
 	s.tb.Helper()

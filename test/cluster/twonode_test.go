@@ -197,9 +197,7 @@ func TestTwoNodeWaitForAll(t *testing.T) {
 		{"stonith", "create", "killer", "fence_testkill", "pcmk_host_list=node1 node2"},
 		{"resource", "create", "web", "ocf:pacemaker:Dummy", "meta", "agent-implementation=native", "--wait=30s"},
 	} {
-		if _, e, code := c.Pcsctl(n1, args...); code != 0 {
-			t.Fatalf("pcsctl %v: %s", args, e)
-		}
+		pcsOK(t, c, n1, args...)
 	}
 	for _, nd := range []*testbed.Node{n2, n1} {
 		if err := nd.Stop(30 * time.Second); err != nil {

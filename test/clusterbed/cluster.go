@@ -45,10 +45,6 @@ func (b *Bed) setupCluster() error {
 	return nil
 }
 
-// AdminDir holds the admin certificate and CA that 'cluster setup' made,
-// for remote pcsctl over TLS.
-func (b *Bed) AdminDir() string { return filepath.Join(b.Dir, "cluster", "admin") }
-
 // WaitLeader waits until every running node answers, names the same DC,
 // and that DC's CIB lists every node; it returns the DC's name.
 func (b *Bed) WaitLeader(ctx context.Context) (string, error) {

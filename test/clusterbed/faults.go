@@ -83,12 +83,9 @@ func (n *Node) thawLeftovers() {
 }
 
 // StopAll sends SIGSTOP to every process of the node's systemd (the
-// classic "hung node" of CTS); ContAll sends SIGCONT. As with Freeze, the
-// init shim keeps running, so a fence takes effect at once.
+// classic "hung node" of CTS). As with Freeze, the init shim keeps
+// running, so a fence takes effect at once.
 func (n *Node) StopAll() int { return n.signalSystemd(syscall.SIGSTOP) }
-
-// ContAll resumes processes stopped by StopAll.
-func (n *Node) ContAll() int { return n.signalSystemd(syscall.SIGCONT) }
 
 func (n *Node) signalSystemd(sig syscall.Signal) int {
 	count := 0

@@ -2,7 +2,6 @@ package clusterbed
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"strconv"
@@ -139,12 +138,7 @@ func fenceOffOn(t testing.TB, b *Bed, admin, target *Node, id string) (time.Dura
 	if st, err := target.DomainState(ctx); err != nil || st != "shutoff" {
 		t.Errorf("libvirt says %s is %q (%v), want shutoff", target.Name, st, err)
 	}
-	var hist []struct {
-		Target, Action, Device, Result string
-	}
-	if err := json.Unmarshal([]byte(pcsOK(t, admin, "stonith", "history", target.Name, "--json")), &hist); err != nil {
-		t.Fatalf("history --json: %v", err)
-	}
+	hist := fenceHistory(t, admin, target.Name)
 	found := false
 	for _, h := range hist {
 		found = found || (h.Device == id && h.Action == "off" && h.Result == "ok")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -103,18 +104,7 @@ func (w *webWatch) stop() {
 // answersFrom checks that the client gets answers from node right now.
 func (w *webWatch) answersFrom(node string) {
 	w.t.Helper()
-	want := "haproxy ok from " + node
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		last, ok := w.poll.Last()
-		if ok && last == want {
-			return
-		}
-		if time.Now().After(deadline) {
-			w.t.Fatalf("client: last answer %q (answering %v), want %q", last, ok, want)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitAnswer(w.t, w.poll, "haproxy ok from "+node)
 }
 
 func waitCond(t *testing.T, what string, timeout time.Duration, cond func() bool, dump func() string) time.Duration {
@@ -129,7 +119,7 @@ func waitCond(t *testing.T, what string, timeout time.Duration, cond func() bool
 	return time.Since(t0)
 }
 
-func fenceHistory(t *testing.T, admin *Node, target string) []cib.FenceEvent {
+func fenceHistory(t testing.TB, admin *Node, target string) []cib.FenceEvent {
 	t.Helper()
 	var h []cib.FenceEvent
 	out := pcsOK(t, admin, "stonith", "history", target, "--json")
@@ -663,7 +653,7 @@ func TestScenarioFullRestart(t *testing.T) {
 	// A node fenced while the cluster came back would show as a second
 	// change of its init.
 	time.Sleep(time.Second)
-	if again := incarnations(b); !mapsEqual(again, now) {
+	if again := incarnations(b); !maps.Equal(again, now) {
 		t.Errorf("a node was fenced after the restart: init PIDs %v, then %v", now, again)
 	}
 }
@@ -693,16 +683,4 @@ func waitIdle(t *testing.T, n *Node, timeout time.Duration) {
 		last = fmt.Sprintf("%+v", *st)
 		return st.Idle
 	}, func() string { return last })
-}
-
-func mapsEqual(a, b map[string]int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }

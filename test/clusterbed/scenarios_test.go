@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strings"
 	"syscall"
 	"testing"
@@ -190,7 +191,7 @@ func (r *webRun) stays(node string, d time.Duration, before map[string]int64) {
 		}
 	}
 	r.waitServed(node)
-	if after := r.starts(node); fmt.Sprint(after) != fmt.Sprint(before) {
+	if after := r.starts(node); !maps.Equal(after, before) {
 		r.t.Errorf("web was restarted on %s: call ids of the last starts went from %v to %v", node, before, after)
 	}
 }

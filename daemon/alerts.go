@@ -150,8 +150,7 @@ func (d *Daemon) cibChanged(w *eventWatch) {
 		return
 	}
 	for _, op := range ops {
-		d.metrics.observeFence(op.attempts)
-		d.metrics.fenceOps.WithLabelValues(op.target, op.action, op.result()).Inc()
+		d.metrics.observeFence(op)
 	}
 	if len(c.Config.Alerts) == 0 {
 		return
@@ -181,7 +180,7 @@ func memberChanges(prev map[string]bool, members []membership.Member) (map[strin
 		if m.Role == membership.RoleWitness {
 			continue
 		}
-		up := m.State == membership.StateAlive || m.State == membership.StateSuspect
+		up := m.Up()
 		next[m.Name] = up
 		was, known := prev[m.Name]
 		switch {

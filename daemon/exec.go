@@ -124,7 +124,7 @@ func (m members) Alive() map[string]bool {
 		if mem.Role == membership.RoleWitness {
 			continue
 		}
-		out[mem.Name] = !fenced[mem.Name] && (mem.State == membership.StateAlive || mem.State == membership.StateSuspect)
+		out[mem.Name] = !fenced[mem.Name] && mem.Up()
 	}
 	return out
 }

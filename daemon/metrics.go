@@ -91,8 +91,10 @@ func (m *metrics) observeOp(ev resources.Event, agent string) {
 	m.ops.WithLabelValues(r.Operation, agent, strconv.Itoa(r.RC)).Inc()
 }
 
-func (m *metrics) observeFence(events []cib.FenceEvent) {
-	for _, e := range events {
+// observeFence counts a finished fencing operation and its attempts.
+func (m *metrics) observeFence(op fenceOp) {
+	m.fenceOps.WithLabelValues(op.target, op.action, op.result()).Inc()
+	for _, e := range op.attempts {
 		m.fenceAtt.WithLabelValues(e.Target, e.Device, e.Action, e.Result).Inc()
 		m.fenceAttTime.WithLabelValues(e.Device).Observe(e.Duration.Seconds())
 	}
@@ -181,7 +183,7 @@ func (s *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	// Quorum and Raft.
 	alive := map[string]bool{}
 	for _, m := range members {
-		alive[m.Name] = m.State == membership.StateAlive || m.State == membership.StateSuspect
+		alive[m.Name] = m.Up()
 	}
 	voters, nonvoters, votes := 0, 0, 0
 	for _, sv := range servers {
@@ -252,7 +254,7 @@ func collectCIB(c *cib.CIB, leader string, members []membership.Member, gauge fu
 
 	online := map[string]bool{}
 	for _, m := range members {
-		online[m.Name] = m.State == membership.StateAlive || m.State == membership.StateSuspect
+		online[m.Name] = m.Up()
 	}
 	for _, n := range c.Config.Nodes {
 		ns := c.Status.Nodes[n.Name]
@@ -278,7 +280,7 @@ func collectCIB(c *cib.CIB, leader string, members []membership.Member, gauge fu
 		}
 		if ns != nil {
 			for _, k := range slices.Sorted(maps.Keys(ns.Attributes)) {
-				if !strings.HasPrefix(k, "fail-count-") && !strings.HasPrefix(k, "last-failure-") {
+				if !cib.IsFailAttr(k, "") {
 					gauge(descNodeAttr, 1, n.Name, k, ns.Attributes[k])
 				}
 			}

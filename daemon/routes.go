@@ -412,7 +412,7 @@ func buildStatus(cluster, self, leader string, c *cib.CIB, idx uint64, members [
 			ns.Version = m.Version
 		}
 		switch {
-		case !ok || (m.State != membership.StateAlive && m.State != membership.StateSuspect):
+		case !ok || !m.Up():
 			ns.State = "offline"
 		case ns.Maintenance:
 			ns.State = "maintenance"

@@ -30,7 +30,7 @@ func addStatusDetail(st *api.StatusResponse, c *cib.CIB, members []membership.Me
 	}
 	alive := map[string]bool{}
 	for _, m := range members {
-		alive[m.Name] = m.State == membership.StateAlive || m.State == membership.StateSuspect
+		alive[m.Name] = m.Up()
 		if m.Role == membership.RoleWitness {
 			st.Witness, st.WitnessState = m.Name, m.State.String()
 		}
@@ -142,7 +142,7 @@ func nodeAttributes(into, from map[string]string) map[string]string {
 	out := map[string]string{}
 	for _, m := range []map[string]string{into, from} {
 		for k, v := range m {
-			if k == "standby" || k == "maintenance" || strings.HasPrefix(k, "fail-count-") || strings.HasPrefix(k, "last-failure-") {
+			if k == "standby" || k == "maintenance" || cib.IsFailAttr(k, "") {
 				continue
 			}
 			out[k] = v

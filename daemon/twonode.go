@@ -145,7 +145,7 @@ func (d *Daemon) twoNodeDecide() (quorum.Decision, string) {
 	leader, _ := d.st.Leader()
 	peerUp, peerAlive := false, false
 	for _, m := range d.ml.Members() {
-		if m.Name == peer && (m.State == membership.StateAlive || m.State == membership.StateSuspect) {
+		if m.Name == peer && m.Up() {
 			peerUp = true
 			peerAlive = m.State == membership.StateAlive
 		}

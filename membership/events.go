@@ -55,6 +55,12 @@ type Member struct {
 	Since time.Time
 }
 
+// Up reports whether the member counts as present: alive, or suspect
+// and not yet declared dead (it may still refute).
+func (m Member) Up() bool { return m.State.up() }
+
+func (s State) up() bool { return s == StateAlive || s == StateSuspect }
+
 // EventType says what changed.
 type EventType int
 

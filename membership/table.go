@@ -185,7 +185,7 @@ func (t *table) live() int {
 	defer t.mu.Unlock()
 	n := 0
 	for _, e := range t.members {
-		if e.State == StateAlive || e.State == StateSuspect {
+		if e.State.up() {
 			n++
 		}
 	}

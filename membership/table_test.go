@@ -179,3 +179,12 @@ func TestQueueDropsOldestWhenFull(t *testing.T) {
 		t.Error("channel not closed")
 	}
 }
+
+// A member is up while alive or merely suspected; dead or left, it is not.
+func TestMemberUp(t *testing.T) {
+	for st, want := range map[State]bool{StateAlive: true, StateSuspect: true, StateDead: false, StateLeft: false, 0: false} {
+		if got := (Member{State: st}).Up(); got != want {
+			t.Errorf("%v: Up() = %v, want %v", st, got, want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package cib
 
 import (
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -82,6 +83,17 @@ func FailCountAttr(rsc, op string, intervalMS int64) string {
 // LastFailureAttr pairs with FailCountAttr.
 func LastFailureAttr(rsc, op string, intervalMS int64) string {
 	return "last-failure-" + rsc + "#" + op + "_" + strconv.FormatInt(intervalMS, 10)
+}
+
+// IsFailAttr reports whether a transient attribute is a fail count or
+// last-failure time: of resource rsc, or of any resource when rsc is "".
+func IsFailAttr(name, rsc string) bool {
+	for _, p := range []string{"fail-count-", "last-failure-"} {
+		if rest, ok := strings.CutPrefix(name, p); ok {
+			return rsc == "" || strings.HasPrefix(rest, rsc+"#")
+		}
+	}
+	return false
 }
 
 // Last returns the newest record of the history (highest call id).

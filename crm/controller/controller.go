@@ -265,14 +265,13 @@ func (c *Controller) round(ctx context.Context, changed <-chan struct{}) (bool, 
 	}
 	c.setState(State{Version: cur.Version, Pending: pending, Blocked: blocked})
 	c.log.Info("transition", "cib", tr.CIBVersion.String(), "actions", len(tr.Graph), "steps", fmt.Sprint(tr.Steps))
-	failed, err := c.execute(ctx, cur, tr)
-	if failed != nil {
+	if failed := c.execute(ctx, cur, tr); failed != nil {
 		c.setState(State{Version: cur.Version, Blocked: blocked, LastError: failed.Error()})
 		c.backoff(ctx, cur.Version)
 	} else {
 		c.failures = 0
 	}
-	return true, err
+	return true, nil
 }
 
 // syncNodeStates writes what gossip says into the CIB's node states. A

@@ -19,7 +19,11 @@ import (
 // of new actions; the running ones finish and are recorded, then the
 // caller computes a new transition from the new truth. Actions on a node
 // that leaves the membership are not waited for (see abandon).
-func (c *Controller) execute(ctx context.Context, cur *cib.CIB, tr *scheduler.Transition) (failed, err error) {
+//
+// It returns the first action that failed: recorded in the CIB, where the
+// next transition reacts to it (recover, move, ban), so not an error of
+// the round, but the DC's state shows it.
+func (c *Controller) execute(ctx context.Context, cur *cib.CIB, tr *scheduler.Transition) (failed error) {
 	type result struct {
 		id  int
 		err error
@@ -121,10 +125,7 @@ func (c *Controller) execute(ctx context.Context, cur *cib.CIB, tr *scheduler.Tr
 		}
 	}
 	wg.Wait()
-	// A failed action is recorded in the CIB; the next transition reacts
-	// to it (recover, move, ban). Not an error of the round, but the DC's
-	// state shows it: an action whose node never answered has no record.
-	return firstErr, nil
+	return firstErr
 }
 
 // membershipChanged reports whether gossip disagrees with the node states

@@ -62,28 +62,9 @@ func (c *UpdateAlert) Apply(x *cib.CIB) error {
 	if c.Description != nil {
 		a.Description = *c.Description
 	}
-	a.Options = mergeAttrs(a.Options, c.Options)
-	a.Meta = mergeAttrs(a.Meta, c.Meta)
+	mergeMap(&a.Options, c.Options)
+	mergeMap(&a.Meta, c.Meta)
 	return nil
-}
-
-// mergeAttrs sets the non-empty values of upd in m and removes the names
-// upd gives empty; the result is nil when nothing is left.
-func mergeAttrs(m, upd map[string]string) map[string]string {
-	for k, v := range upd {
-		if v == "" {
-			delete(m, k)
-			continue
-		}
-		if m == nil {
-			m = map[string]string{}
-		}
-		m[k] = v
-	}
-	if len(m) == 0 {
-		return nil
-	}
-	return m
 }
 
 // DeleteAlert removes alerts with their recipients ('pcs alert delete').
@@ -177,8 +158,8 @@ func (c *UpdateAlertRecipient) Apply(x *cib.CIB) error {
 	if c.Description != nil {
 		r.Description = *c.Description
 	}
-	r.Options = mergeAttrs(r.Options, c.Options)
-	r.Meta = mergeAttrs(r.Meta, c.Meta)
+	mergeMap(&r.Options, c.Options)
+	mergeMap(&r.Meta, c.Meta)
 	return nil
 }
 

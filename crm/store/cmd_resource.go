@@ -222,7 +222,7 @@ func (c *DeleteResource) Apply(x *cib.CIB) error {
 			if h, ok := ns.Resources[id]; ok && !h.Active() {
 				delete(ns.Resources, id)
 				for k := range ns.Attributes {
-					if isFailAttr(k, id) {
+					if cib.IsFailAttr(k, id) {
 						delete(ns.Attributes, k)
 					}
 				}

@@ -2,7 +2,6 @@ package store
 
 import (
 	"strconv"
-	"strings"
 	"time"
 
 	"pacer/crm/cib"
@@ -161,7 +160,7 @@ func (c *ClearFailures) Apply(x *cib.CIB) error {
 			continue
 		}
 		for k := range ns.Attributes {
-			if isFailAttr(k, c.Resource) {
+			if cib.IsFailAttr(k, c.Resource) {
 				delete(ns.Attributes, k)
 			}
 		}
@@ -179,17 +178,6 @@ func (c *ClearFailures) Apply(x *cib.CIB) error {
 		}
 	}
 	return nil
-}
-
-// isFailAttr matches fail-count-RSC#op_interval and last-failure-... of
-// rsc (any resource when rsc is empty).
-func isFailAttr(k, rsc string) bool {
-	for _, p := range []string{"fail-count-", "last-failure-"} {
-		if rest, ok := strings.CutPrefix(k, p); ok {
-			return rsc == "" || strings.HasPrefix(rest, rsc+"#")
-		}
-	}
-	return false
 }
 
 // RecordFence notes that a node was fenced: its resources are known to be
@@ -284,7 +272,7 @@ func (c *ForgetResource) Apply(x *cib.CIB) error {
 		}
 		delete(ns.Resources, c.Resource)
 		for k := range ns.Attributes {
-			if isFailAttr(k, c.Resource) {
+			if cib.IsFailAttr(k, c.Resource) {
 				delete(ns.Attributes, k)
 			}
 		}

@@ -181,24 +181,10 @@ func (s *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	s.m.mu.Unlock()
 
 	// Quorum and Raft.
-	alive := map[string]bool{}
-	for _, m := range members {
-		alive[m.Name] = m.Up()
-	}
-	voters, nonvoters, votes := 0, 0, 0
-	for _, sv := range servers {
-		if !sv.Voter {
-			nonvoters++
-			continue
-		}
-		voters++
-		if alive[sv.ID] {
-			votes++
-		}
-	}
+	voters, up, nonvoters := votes(servers, members)
 	gauge(descQuorate, b2f(leader != ""))
 	gauge(descQuorumVotes, float64(voters), "expected_votes")
-	gauge(descQuorumVotes, float64(votes), "total_votes")
+	gauge(descQuorumVotes, float64(up), "total_votes")
 	gauge(descQuorumVotes, float64(voters/2+1), "quorum")
 	gauge(descRaftServers, float64(voters), "voter")
 	gauge(descRaftServers, float64(nonvoters), "nonvoter")
@@ -339,7 +325,7 @@ func collectResources(c *cib.CIB, online map[string]bool, gauge func(*prometheus
 			if h == nil {
 				continue
 			}
-			gauge(descFailCount, failCountValue(ns.Attributes, p.ID), n, p.ID)
+			gauge(descFailCount, scoreFloat(cib.FailCount(ns.Attributes, p.ID)), n, p.ID)
 			gauge(descMigrationThreshold, thr, n, p.ID)
 			switch last, _ := h.Last(); {
 			case h.Active():
@@ -374,20 +360,6 @@ func collectResources(c *cib.CIB, online map[string]bool, gauge func(*prometheus
 			}
 		}
 	}
-}
-
-// failCountValue sums a resource's fail-count-RSC#op_interval attributes.
-func failCountValue(attrs map[string]string, id string) float64 {
-	prefix := "fail-count-" + id + "#"
-	var sum cib.Score
-	for k, v := range attrs {
-		if strings.HasPrefix(k, prefix) {
-			if sc, err := cib.ParseScore(v); err == nil {
-				sum = sum.Add(sc)
-			}
-		}
-	}
-	return scoreFloat(sum)
 }
 
 func scoreFloat(s cib.Score) float64 {

@@ -447,12 +447,16 @@ func resourceStatus(c *cib.CIB) []api.ResourceStatus {
 	var parents []map[string]string
 	addPrim := func(p *cib.Primitive, group, clone string) {
 		rs := api.ResourceStatus{ID: p.ID, Agent: p.Agent().String(), Group: group, Clone: clone, Role: "Stopped", TargetRole: "Started", Managed: true}
+		rs.MigrationThreshold = c.Config.RscDefaults["migration-threshold"]
 		for _, meta := range append(parents, p.Meta) {
 			if v := meta["target-role"]; v != "" {
 				rs.TargetRole = v
 			}
 			if v, ok := meta["is-managed"]; ok {
 				rs.Managed = cib.IsTrue(v)
+			}
+			if v, ok := meta["migration-threshold"]; ok {
+				rs.MigrationThreshold = v
 			}
 		}
 		if node, ok := runningOn(c, p.ID); ok {

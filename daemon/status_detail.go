@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"sort"
-	"strconv"
 	"strings"
 
 	"pacer/api"
@@ -28,22 +27,12 @@ func addStatusDetail(st *api.StatusResponse, c *cib.CIB, members []membership.Me
 			st.Properties[k] = v
 		}
 	}
-	alive := map[string]bool{}
 	for _, m := range members {
-		alive[m.Name] = m.Up()
 		if m.Role == membership.RoleWitness {
 			st.Witness, st.WitnessState = m.Name, m.State.String()
 		}
 	}
-	for _, s := range servers {
-		if !s.Voter {
-			continue
-		}
-		st.ExpectedVotes++
-		if alive[s.ID] {
-			st.Votes++
-		}
-	}
+	st.ExpectedVotes, st.Votes, _ = votes(servers, members)
 	if h := c.FenceHistory; len(h) > 0 {
 		st.FenceHistory = append([]cib.FenceEvent(nil), h[max(0, len(h)-statusFenceHistory):]...)
 		st.LastChange = h[len(h)-1].Completion
@@ -73,15 +62,13 @@ func addStatusDetail(st *api.StatusResponse, c *cib.CIB, members []membership.Me
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	chains := metaChains(c)
 	for i := range st.Resources {
 		r := &st.Resources[i]
 		r.Pending = pending[r.ID]
 		r.Blocked = blocked[r.ID]
-		r.MigrationThreshold = metaOf(c, chains[r.ID], "migration-threshold")
 		for _, name := range names {
 			ns := c.Status.Nodes[name]
-			if fc := failCount(ns.Attributes, r.ID); fc > r.FailCount {
+			if fc := int(cib.FailCount(ns.Attributes, r.ID)); fc > r.FailCount {
 				r.FailCount, r.FailCountNode = fc, name
 			}
 			last, ok := ns.Resources[r.ID].Last()
@@ -154,53 +141,23 @@ func nodeAttributes(into, from map[string]string) map[string]string {
 	return out
 }
 
-// failCount sums a resource's fail counts over its operations on one
-// node, as Pacemaker compares them with migration-threshold.
-func failCount(attrs map[string]string, rsc string) int {
-	prefix := "fail-count-" + rsc + "#"
-	n := 0
-	for k, v := range attrs {
-		if !strings.HasPrefix(k, prefix) {
-			continue
-		}
-		if v == "INFINITY" || v == "+INFINITY" {
-			return int(cib.Infinity)
-		}
-		i, _ := strconv.Atoi(v)
-		n += i
+// votes counts the Raft voters (expected votes), those gossip sees up,
+// and the non-voters.
+func votes(servers []store.Server, members []membership.Member) (voters, up, nonvoters int) {
+	alive := map[string]bool{}
+	for _, m := range members {
+		alive[m.Name] = m.Up()
 	}
-	return n
-}
-
-// metaChains maps each primitive to its meta attribute sets, its own
-// first, then its group's and clone's.
-func metaChains(c *cib.CIB) map[string][]map[string]string {
-	out := map[string][]map[string]string{}
-	for _, r := range c.Config.Resources {
+	for _, s := range servers {
 		switch {
-		case r.Primitive != nil:
-			out[r.Primitive.ID] = []map[string]string{r.Primitive.Meta}
-		case r.Group != nil:
-			for _, m := range r.Group.Members {
-				out[m.ID] = []map[string]string{m.Meta, r.Group.Meta}
-			}
-		case r.Clone != nil && r.Clone.Primitive != nil:
-			out[r.Clone.Primitive.ID] = []map[string]string{r.Clone.Primitive.Meta, r.Clone.Meta}
-		case r.Clone != nil && r.Clone.Group != nil:
-			for _, m := range r.Clone.Group.Members {
-				out[m.ID] = []map[string]string{m.Meta, r.Clone.Group.Meta, r.Clone.Meta}
-			}
+		case !s.Voter:
+			nonvoters++
+		case alive[s.ID]:
+			voters++
+			up++
+		default:
+			voters++
 		}
 	}
-	return out
-}
-
-// metaOf reads a meta attribute along a chain, then from rsc_defaults.
-func metaOf(c *cib.CIB, chain []map[string]string, name string) string {
-	for _, m := range chain {
-		if v, ok := m[name]; ok {
-			return v
-		}
-	}
-	return c.Config.RscDefaults[name]
+	return voters, up, nonvoters
 }

@@ -85,6 +85,22 @@ func LastFailureAttr(rsc, op string, intervalMS int64) string {
 	return "last-failure-" + rsc + "#" + op + "_" + strconv.FormatInt(intervalMS, 10)
 }
 
+// FailCount sums a resource's fail counts over its operations on one
+// node (fail-count-RSC#OP_INTERVAL), as Pacemaker compares them with
+// migration-threshold; INFINITY saturates, unreadable values count 0.
+func FailCount(attrs map[string]string, rsc string) Score {
+	prefix := "fail-count-" + rsc + "#"
+	var sum Score
+	for k, v := range attrs {
+		if strings.HasPrefix(k, prefix) {
+			if sc, err := ParseScore(v); err == nil {
+				sum = sum.Add(sc)
+			}
+		}
+	}
+	return sum
+}
+
 // IsFailAttr reports whether a transient attribute is a fail count or
 // last-failure time: of resource rsc, or of any resource when rsc is "".
 func IsFailAttr(name, rsc string) bool {

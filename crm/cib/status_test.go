@@ -17,3 +17,15 @@ func TestIsFailAttr(t *testing.T) {
 		}
 	}
 }
+
+func TestFailCount(t *testing.T) {
+	attrs := map[string]string{
+		FailCountAttr("vip", "monitor", 10000): "2", FailCountAttr("vip", "start", 0): "1",
+		FailCountAttr("vip2", "start", 0): "5", FailCountAttr("web", "stop", 0): "INFINITY", "standby": "on",
+	}
+	for rsc, want := range map[string]Score{"vip": 3, "vip2": 5, "web": Infinity, "none": 0} {
+		if got := FailCount(attrs, rsc); got != want {
+			t.Errorf("FailCount(%s) = %v, want %v", rsc, got, want)
+		}
+	}
+}

@@ -186,7 +186,7 @@ func demoWatch(ctx context.Context, g *globals, cl *api.Client, nodes []*demoNod
 		g.printf("\n%s  redrawn on every change; Ctrl-C stops the demo cluster. In another shell:\nexport PACER_SOCKET=%s\n", time.Now().Format("15:04:05"), nodes[0].socket)
 	}
 	if watch {
-		return watchStatus(ctx, g, cl, true, footer)
+		return watchStatus(ctx, g, cl, mon.Options{}, true, footer)
 	}
 	// Printed once, the status should show the demo running: give the DC
 	// up to 10 s to start what was just created.

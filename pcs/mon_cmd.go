@@ -47,7 +47,7 @@ as 'pcsctl status' does; --output-as json|xml prints it for scripts.`,
 				}
 				return out.print(g, st, requestLine())
 			}
-			return runMon(g)
+			return runMon(g, out.view(), c.Flags().Changed("inactive"))
 		},
 	}
 	cmd.Flags().BoolVarP(&once, "one-shot", "1", false, "print the status once and exit")
@@ -56,7 +56,9 @@ as 'pcsctl status' does; --output-as json|xml prints it for scripts.`,
 	return cmd
 }
 
-func runMon(g *globals) error {
+// runMon runs the live screen. -A shows node attributes at once; the
+// screen hides inactive resources (key i) unless --inactive is given.
+func runMon(g *globals, view mon.Options, inactiveGiven bool) error {
 	cl, err := g.client()
 	if err != nil {
 		return err
@@ -72,6 +74,7 @@ func runMon(g *globals) error {
 	quiet := *g
 	quiet.errOut = io.Discard
 	m := mon.NewModel(cl.Target, quiet.explainText, nil)
+	m = m.WithView(view.NodeAttrs, !inactiveGiven || view.HideInactive)
 	p := tea.NewProgram(m, tea.WithContext(ctx))
 	go mon.Feed(ctx, cl, mon.DefaultBackoff, func(msg any) { p.Send(msg) })
 	_, err = p.Run()

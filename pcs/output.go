@@ -43,6 +43,11 @@ func (o *statusOutput) check(g *globals) error {
 
 // print writes one status in the chosen format; request is the command
 // line the XML echoes, as crm_mon's does.
+// view is the text view the flags ask for.
+func (o *statusOutput) view() mon.Options {
+	return mon.Options{NodeAttrs: o.nodeAttrs, HideInactive: !o.inactive}
+}
+
 func (o *statusOutput) print(g *globals, st *api.StatusResponse, request string) error {
 	switch o.as {
 	case "json":
@@ -50,7 +55,7 @@ func (o *statusOutput) print(g *globals, st *api.StatusResponse, request string)
 	case "xml":
 		return mon.WriteXML(g.out, st, request, time.Now(), nil)
 	}
-	printStatusText(g.out, st, mon.Options{NodeAttrs: o.nodeAttrs, HideInactive: !o.inactive})
+	printStatusText(g.out, st, o.view())
 	return nil
 }
 

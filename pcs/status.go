@@ -31,9 +31,12 @@ func statusCmd(g *globals) *cobra.Command {
 		Short: "Show the cluster: DC, quorum, nodes and resources (crm_mon style)",
 		Args:  noArgs(""),
 		RunE: func(c *cobra.Command, args []string) error {
+			if err := out.check(g); err != nil {
+				return err
+			}
 			if watch {
-				if g.json {
-					return usage("--watch and --json do not go together")
+				if out.as != "text" {
+					return usage("--watch redraws text; it does not go with --json or --output-as %s", out.as)
 				}
 				cl, err := g.client()
 				if err != nil {
@@ -42,12 +45,9 @@ func statusCmd(g *globals) *cobra.Command {
 				defer cl.Close()
 				ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 				defer stop()
-				return watchStatus(ctx, g, cl, isTerminal(os.Stdout), func() {
+				return watchStatus(ctx, g, cl, out.view(), isTerminal(os.Stdout), func() {
 					g.printf("\n%s  redrawn on every change; Ctrl-C quits\n", time.Now().Format("15:04:05"))
 				})
-			}
-			if err := out.check(g); err != nil {
-				return err
 			}
 			st, err := g.status()
 			if err != nil {

@@ -12,7 +12,7 @@ import (
 // watchStatus shows the status and redraws it on every change the node
 // streams (no polling). On a lost connection it says so and reconnects
 // every second. footer is printed under each screen.
-func watchStatus(ctx context.Context, g *globals, cl *api.Client, clear bool, footer func()) error {
+func watchStatus(ctx context.Context, g *globals, cl *api.Client, view mon.Options, clear bool, footer func()) error {
 	show := func(note string) {
 		cx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
@@ -23,7 +23,7 @@ func watchStatus(ctx context.Context, g *globals, cl *api.Client, clear bool, fo
 		if err != nil {
 			g.printf("Cannot read the status: %v\n", err)
 		} else {
-			printStatusText(g.out, st, mon.Options{})
+			printStatusText(g.out, st, view)
 		}
 		if note != "" {
 			g.printf("\n%s\n", note)

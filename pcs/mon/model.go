@@ -69,6 +69,13 @@ func NewModel(target string, explain ExplainFunc, loc *time.Location) Model {
 	return Model{target: target, explFn: explain, opts: Options{Loc: loc, HideInactive: true}, width: 80, height: 24, st: newStyles()}
 }
 
+// WithView sets what the a and i keys toggle: node attributes shown,
+// inactive resources hidden.
+func (m Model) WithView(nodeAttrs, hideInactive bool) Model {
+	m.opts.NodeAttrs, m.opts.HideInactive = nodeAttrs, hideInactive
+	return m
+}
+
 // Init starts nothing: snapshots are sent in by the feed.
 func (m Model) Init() tea.Cmd { return nil }
 

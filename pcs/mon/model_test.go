@@ -112,3 +112,18 @@ func TestLostConnectionIsShown(t *testing.T) {
 		t.Error("still says disconnected after reconnecting")
 	}
 }
+
+// 'pcsctl mon -A --inactive' opens the screen as the a and i keys would
+// leave it: the same lines as pressing them.
+func TestWithViewIsLikeTheKeys(t *testing.T) {
+	m := NewModel("/run/pacer/pacerd.sock", nil, time.UTC).WithView(true, false)
+	tm, _ := m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	tm, _ = tm.Update(SnapshotMsg{Status: calm(), At: t0})
+	keyed, _ := press(started(t), "a", "i")
+	if got, want := screen(tm), screen(keyed); got != want {
+		t.Errorf("WithView(true, false):\n%s\nwant, as after a and i:\n%s", got, want)
+	}
+	if plain := screen(started(t)); plain == screen(tm) {
+		t.Error("WithView(true, false) drew the default screen")
+	}
+}

@@ -2,6 +2,8 @@ package pcs
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -16,19 +18,15 @@ import (
 // 'meta k=v...' blocks, as pcs reads them.
 type alertArgs struct {
 	main, options, meta map[string]string
-	// given says which blocks appeared: an empty 'options' block is
-	// allowed and means nothing to change.
-	given map[string]bool
 }
 
 func parseAlertArgs(args []string, allowed ...string) (alertArgs, []string) {
-	aa := alertArgs{main: map[string]string{}, options: map[string]string{}, meta: map[string]string{}, given: map[string]bool{}}
+	aa := alertArgs{main: map[string]string{}, options: map[string]string{}, meta: map[string]string{}}
 	var problems []string
 	section := "main"
 	for _, a := range args {
 		if a == "options" || a == "meta" {
 			section = a
-			aa.given[a] = true
 			continue
 		}
 		k, v, ok := strings.Cut(a, "=")
@@ -38,11 +36,7 @@ func parseAlertArgs(args []string, allowed ...string) (alertArgs, []string) {
 		}
 		switch section {
 		case "main":
-			known := false
-			for _, n := range allowed {
-				known = known || n == k
-			}
-			if !known {
+			if !slices.Contains(allowed, k) {
 				problems = append(problems, fmt.Sprintf("unknown option %q: use %s; agent settings go after 'options', timeout and timestamp-format after 'meta'", k, strings.Join(allowed, ", ")))
 				continue
 			}
@@ -51,7 +45,7 @@ func parseAlertArgs(args []string, allowed ...string) (alertArgs, []string) {
 			aa.options[k] = v
 		case "meta":
 			if _, known := cib.AlertMeta[k]; !known {
-				problems = append(problems, fmt.Sprintf("unknown meta option %q: use timeout, timestamp-format or enabled", k))
+				problems = append(problems, fmt.Sprintf("unknown meta option %q: use %s", k, strings.Join(slices.Sorted(maps.Keys(cib.AlertMeta)), ", ")))
 				continue
 			}
 			aa.meta[k] = v

@@ -35,21 +35,12 @@ it. A group or clone explains each of its primitives.`,
 					return err
 				}
 			} else {
-				x, err := g.readCIB()
-				if err != nil {
+				var err error
+				if in, err = g.liveInput(); err != nil {
 					return err
 				}
-				st, err := g.status()
-				if err != nil {
-					return err
-				}
-				in = scheduler.Input{CIB: x, Quorum: st.DC != "", Now: time.Now().UTC()}
 			}
-			tr, err := scheduler.Schedule(in)
-			if err != nil {
-				return err
-			}
-			exps, err := explainAll(tr, args[0])
+			exps, err := explainInput(in, args[0])
 			if err != nil {
 				return err
 			}
@@ -101,4 +92,27 @@ func explainAll(tr *scheduler.Transition, id string) ([]*scheduler.Explanation, 
 		return nil, usage("resource %q is not configured (primitives: %s)", id, strings.Join(names, ", "))
 	}
 	return out, nil
+}
+
+// liveInput is what the DC schedules now: the cluster's CIB, and quorum
+// as this node sees it.
+func (g *globals) liveInput() (scheduler.Input, error) {
+	x, err := g.readCIB()
+	if err != nil {
+		return scheduler.Input{}, err
+	}
+	st, err := g.status()
+	if err != nil {
+		return scheduler.Input{}, err
+	}
+	return scheduler.Input{CIB: x, Quorum: st.DC != "", Now: time.Now().UTC()}, nil
+}
+
+// explainInput schedules in and explains the resource id in it.
+func explainInput(in scheduler.Input, id string) ([]*scheduler.Explanation, error) {
+	tr, err := scheduler.Schedule(in)
+	if err != nil {
+		return nil, err
+	}
+	return explainAll(tr, id)
 }

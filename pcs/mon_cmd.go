@@ -8,12 +8,10 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/spf13/cobra"
 
-	"pacer/crm/scheduler"
 	"pacer/pcs/mon"
 )
 
@@ -86,19 +84,11 @@ func runMon(g *globals, view mon.Options, inactiveGiven bool) error {
 
 // explainText is 'pcsctl explain ID' as text, for the screen's e key.
 func (g *globals) explainText(id string) (string, error) {
-	x, err := g.readCIB()
+	in, err := g.liveInput()
 	if err != nil {
 		return "", err
 	}
-	st, err := g.status()
-	if err != nil {
-		return "", err
-	}
-	tr, err := scheduler.Schedule(scheduler.Input{CIB: x, Quorum: st.DC != "", Now: time.Now().UTC()})
-	if err != nil {
-		return "", err
-	}
-	exps, err := explainAll(tr, id)
+	exps, err := explainInput(in, id)
 	if err != nil {
 		return "", err
 	}

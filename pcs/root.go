@@ -1,6 +1,7 @@
 package pcs
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -109,7 +110,7 @@ func newRoot(g *globals) *cobra.Command {
 // client returns the API client the flags select.
 func (g *globals) client() (*api.Client, error) {
 	if g.node != "" {
-		dir := firstNonEmpty(g.tlsDir, os.Getenv("PACER_TLS_DIR"), "/etc/pacer/tls")
+		dir := cmp.Or(g.tlsDir, os.Getenv("PACER_TLS_DIR"), "/etc/pacer/tls")
 		cert, key := filepath.Join(dir, "admin.pem"), filepath.Join(dir, "admin-key.pem")
 		if _, err := os.Stat(cert); err != nil {
 			cert, key = filepath.Join(dir, "node.pem"), filepath.Join(dir, "node-key.pem")
@@ -124,7 +125,7 @@ func (g *globals) client() (*api.Client, error) {
 	}
 	// pcsctl reads are consistent, as pcs's are: a change made through
 	// any node is visible to the next command on any other.
-	c := api.NewUnix(firstNonEmpty(g.socket, os.Getenv("PACER_SOCKET"), daemon.DefaultSocket))
+	c := api.NewUnix(cmp.Or(g.socket, os.Getenv("PACER_SOCKET"), daemon.DefaultSocket))
 	c.Consistent = true
 	return c, nil
 }
@@ -141,15 +142,6 @@ func noArgs(hint string) cobra.PositionalArgs {
 		}
 		return usage("%s", msg)
 	}
-}
-
-func firstNonEmpty(vals ...string) string {
-	for _, v := range vals {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 func ctx() (context.Context, context.CancelFunc) {

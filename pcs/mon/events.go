@@ -1,6 +1,7 @@
 package mon
 
 import (
+	"cmp"
 	"sort"
 	"strings"
 	"time"
@@ -132,7 +133,7 @@ func Diff(prev, cur *api.StatusResponse, now time.Time) []Event {
 			add(at, r.ID, "stopped on "+p.Node)
 		}
 		if ok && r.Failed && !p.Failed {
-			where := firstNonEmpty(r.Node, r.FailCountNode)
+			where := cmp.Or(r.Node, r.FailCountNode)
 			add(at, r.ID, strings.TrimSpace("failed on "+where))
 		}
 		if r.Blocked != "" && r.Blocked != p.Blocked {
@@ -187,13 +188,4 @@ func chains(evs []Event, loc *time.Location) []string {
 		out = append(out, b.String())
 	}
 	return out
-}
-
-func firstNonEmpty(vals ...string) string {
-	for _, v := range vals {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -76,11 +76,10 @@ func follow(ctx context.Context, src Source, send func(any), connected func()) e
 	drain:
 		for {
 			select {
-			case more, ok := <-events:
+			case _, ok := <-events:
 				if !ok {
 					break drain
 				}
-				_ = more
 			default:
 				break drain
 			}

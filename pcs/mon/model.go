@@ -37,16 +37,14 @@ type ExplainFunc func(id string) (string, error)
 // over the last snapshot; the model adds only what a person does with the
 // screen: select, filter, fold sections, read an explanation or the help.
 type Model struct {
-	snap    Snapshot
-	have    bool
+	snap    Snapshot // Status is nil until the first one arrives
 	readAt  time.Time
 	conn    string
 	target  string
 	width   int
 	height  int
 	opts    Options
-	editing bool
-	input   string
+	editing bool // typing the filter (opts.Filter)
 	sel     string
 	top     int
 	help    bool
@@ -85,12 +83,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
 	case SnapshotMsg:
-		var prev *api.StatusResponse
-		if m.have {
-			prev = m.snap.Status
-		}
-		m.snap = Snapshot{Status: msg.Status, Events: Append(m.snap.Events, Diff(prev, msg.Status, msg.At)...)}
-		m.have, m.readAt, m.conn = true, msg.At, ""
+		m.snap = Snapshot{Status: msg.Status, Events: Append(m.snap.Events, Diff(m.snap.Status, msg.Status, msg.At)...)}
+		m.readAt, m.conn = msg.At, ""
 	case ConnMsg:
 		m.conn = ""
 		if msg.Err != nil {
@@ -119,16 +113,14 @@ func (m Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		case "enter":
 			m.editing = false
 		case "esc":
-			m.editing, m.input, m.opts.Filter = false, "", ""
+			m.editing, m.opts.Filter = false, ""
 		case "backspace":
-			if r := []rune(m.input); len(r) > 0 {
-				m.input = string(r[:len(r)-1])
+			if r := []rune(m.opts.Filter); len(r) > 0 {
+				m.opts.Filter = string(r[:len(r)-1])
 			}
-			m.opts.Filter = m.input
 		default:
 			if t := k.Key().Text; t != "" {
-				m.input += t
-				m.opts.Filter = m.input
+				m.opts.Filter += t
 			}
 		}
 		m.top = 0
@@ -164,9 +156,9 @@ func (m Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case "?":
 		m.help = true
 	case "/":
-		m.editing, m.input = true, m.opts.Filter
+		m.editing = true
 	case "esc":
-		m.opts.Filter, m.input = "", ""
+		m.opts.Filter = ""
 	case "n":
 		m.opts.HideNodes = !m.opts.HideNodes
 	case "r":
@@ -236,7 +228,7 @@ func (m *Model) move(dir int) {
 func (m Model) bodyHeight() int { return max(1, m.height-2) }
 
 func (m Model) lines() []Line {
-	if !m.have {
+	if m.snap.Status == nil {
 		return []Line{{Text: "waiting for the first status from " + m.target + "...", Kind: Dim}}
 	}
 	o := m.opts
@@ -293,7 +285,7 @@ func (m Model) View() tea.View {
 
 func (m Model) title() string {
 	t := "pcsctl mon"
-	if m.have {
+	if m.snap.Status != nil {
 		t += " - cluster " + m.snap.Status.ClusterName + " - via " + m.snap.Status.Node + " - " + m.readAt.In(m.opts.Loc).Format("15:04:05")
 	}
 	if m.conn != "" {
@@ -305,7 +297,7 @@ func (m Model) title() string {
 func (m Model) footer() string {
 	switch {
 	case m.editing:
-		return "filter: " + m.input + "_   (enter keeps, esc clears)"
+		return "filter: " + m.opts.Filter + "_   (enter keeps, esc clears)"
 	case m.explain != nil:
 		return "explain " + m.explain.id + "   up/down scroll  esc back  q quit"
 	case m.help:

@@ -1,6 +1,7 @@
 package mon
 
 import (
+	"cmp"
 	"fmt"
 	"sort"
 	"strings"
@@ -420,7 +421,7 @@ func (v *view) fencing(st *api.StatusResponse) {
 		if !v.match(e.Target, e.Device, e.Executor) {
 			continue
 		}
-		who := fmt.Sprintf("delegate=%s, client=%s", e.Executor, firstNonEmpty(e.Origin, "unknown"))
+		who := fmt.Sprintf("delegate=%s, client=%s", e.Executor, cmp.Or(e.Origin, "unknown"))
 		if e.Device != "" {
 			who += ", device=" + e.Device
 		}

@@ -1,6 +1,7 @@
 package mon
 
 import (
+	"cmp"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -238,7 +239,7 @@ func WriteXML(w io.Writer, st *api.StatusResponse, request string, now time.Time
 	s.Stack.Type = "pacer"
 	ids := map[string]string{}
 	for _, n := range st.Nodes {
-		ids[n.Name] = firstNonEmpty(n.ID, n.Name)
+		ids[n.Name] = cmp.Or(n.ID, n.Name)
 	}
 	if st.DC != "" {
 		t, f := true, false
@@ -319,7 +320,7 @@ func WriteXML(w io.Writer, st *api.StatusResponse, request string, now time.Time
 		for _, f := range st.Failures {
 			x.Failures.Failures = append(x.Failures.Failures, xmlFailure{
 				OpKey: fmt.Sprintf("%s_%s_%d", f.Resource, f.Op, f.IntervalMS), Node: f.Node,
-				ExitStatus: agents.Code(f.RC).String(), ExitReason: firstNonEmpty(f.Reason, "none"), ExitCode: f.RC,
+				ExitStatus: agents.Code(f.RC).String(), ExitReason: cmp.Or(f.Reason, "none"), ExitCode: f.RC,
 				Call: f.CallID, Status: f.Status, LastRCChange: f.At.In(loc).Format(opLayout),
 				Queued: f.QueueMS, Exec: f.ExecMS, Interval: f.IntervalMS, Task: f.Op,
 			})
@@ -330,7 +331,7 @@ func WriteXML(w io.Writer, st *api.StatusResponse, request string, now time.Time
 		for i := len(st.FenceHistory) - 1; i >= 0; i-- {
 			e := st.FenceHistory[i]
 			fe := xmlFenceEvent{Status: "success", Delegate: e.Executor, Action: e.Action, Target: e.Target,
-				Client: firstNonEmpty(e.Origin, "unknown"), Origin: e.Executor, Completed: e.Completion.In(loc).Format(opLayout)}
+				Client: cmp.Or(e.Origin, "unknown"), Origin: e.Executor, Completed: e.Completion.In(loc).Format(opLayout)}
 			if e.Result != "ok" {
 				fe.Status, fe.ExtStatus, fe.ExitReason = "failed", e.Result, firstLine(e.Error)
 			}
@@ -423,7 +424,7 @@ func xmlHistory(st *api.StatusResponse) xmlNodeHistory {
 			if hn == nil || (node == r.FailCountNode && node == r.Node && hn.Resources != nil && hn.Resources[len(hn.Resources)-1].ID == r.ID) {
 				continue
 			}
-			rh := xmlResourceHistory{ID: r.ID, Threshold: firstNonEmpty(r.MigrationThreshold, "1000000")}
+			rh := xmlResourceHistory{ID: r.ID, Threshold: cmp.Or(r.MigrationThreshold, "1000000")}
 			if r.FailCount > 0 && node == r.FailCountNode {
 				rh.FailCount = failCountText(r.FailCount)
 			}

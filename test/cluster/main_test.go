@@ -39,7 +39,7 @@ func startCluster(t *testing.T, n int, extra string) (*testbed.Cluster, string) 
 }
 
 // startClusterOpts is startCluster with every testbed option (a witness).
-func startClusterOpts(t *testing.T, o testbed.Options) (*testbed.Cluster, string) {
+func startClusterOpts(t testing.TB, o testbed.Options) (*testbed.Cluster, string) {
 	t.Helper()
 	c, err := newClusterOpts(t, o)
 	if err != nil {
@@ -59,7 +59,7 @@ func newCluster(t *testing.T, n int, extra string) (*clusterT, error) {
 	return newClusterOpts(t, testbed.Options{Nodes: n, Extra: extra})
 }
 
-func newClusterOpts(t *testing.T, o testbed.Options) (*clusterT, error) {
+func newClusterOpts(t testing.TB, o testbed.Options) (*clusterT, error) {
 	c, err := testbed.New(t.TempDir(), bins, o)
 	if err != nil {
 		return nil, err
@@ -75,7 +75,7 @@ func newClusterOpts(t *testing.T, o testbed.Options) (*clusterT, error) {
 	return &clusterT{c}, nil
 }
 
-func waitLeader(t *testing.T, c *testbed.Cluster) string {
+func waitLeader(t testing.TB, c *testbed.Cluster) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -100,7 +100,7 @@ func lastLines(s string, n int) string {
 	return s
 }
 
-func ctx(t *testing.T) context.Context {
+func ctx(t testing.TB) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
 	return c

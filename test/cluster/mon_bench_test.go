@@ -1,7 +1,6 @@
 package cluster_test
 
 import (
-	"context"
 	"fmt"
 	"os/exec"
 	"sort"
@@ -20,7 +19,7 @@ import (
 // the summary). It makes at least 25 changes and reports the median and the
 // 90th percentile; -benchtime=1x is enough.
 func BenchmarkMonChangeToScreen(b *testing.B) {
-	c, leader := startClusterB(b, 3)
+	c, leader := startClusterOpts(b, testbed.Options{Nodes: 3})
 	// The screen on a node that is not the DC: the slower case, since
 	// that node learns of a commit from the leader.
 	watched := c.Nodes[0]
@@ -37,7 +36,7 @@ func BenchmarkMonChangeToScreen(b *testing.B) {
 	for i := 0; i < n; i++ {
 		name := fmt.Sprintf("bench-%d", i)
 		start := time.Now()
-		if _, err := cl.Apply(ctxB(b), &store.SetProperty{Name: "cluster-name", Value: name}); err != nil {
+		if _, err := cl.Apply(ctx(b), &store.SetProperty{Name: "cluster-name", Value: name}); err != nil {
 			b.Fatal(err)
 		}
 		scr.WaitFor(10*time.Second, name, func(s string) bool { return strings.Contains(s, "Cluster name: "+name+"\n") })
@@ -54,10 +53,10 @@ func BenchmarkMonChangeToScreen(b *testing.B) {
 // time (the process included, as a script sees it) on a 3-node cluster
 // running 200 resources.
 func BenchmarkStatusJSON200(b *testing.B) {
-	c, _ := startClusterB(b, 3)
+	c, _ := startClusterOpts(b, testbed.Options{Nodes: 3})
 	cl := c.Nodes[0].Client()
 	defer cl.Close()
-	if _, err := cl.Apply(ctxB(b), &store.SetProperty{Name: "stonith-enabled", Value: "false"}); err != nil {
+	if _, err := cl.Apply(ctx(b), &store.SetProperty{Name: "stonith-enabled", Value: "false"}); err != nil {
 		b.Fatal(err)
 	}
 	var cmds []store.Command
@@ -69,12 +68,12 @@ func BenchmarkStatusJSON200(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := cl.Apply(ctxB(b), batch); err != nil {
+	if _, err := cl.Apply(ctx(b), batch); err != nil {
 		b.Fatal(err)
 	}
 	deadline := time.Now().Add(120 * time.Second)
 	for {
-		st, err := cl.Status(ctxB(b))
+		st, err := cl.Status(ctx(b))
 		if err == nil {
 			started := 0
 			for _, r := range st.Resources {
@@ -113,33 +112,4 @@ func BenchmarkStatusJSON200(b *testing.B) {
 func quantiles(d []time.Duration) (median, p90 time.Duration) {
 	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
 	return d[len(d)/2], d[len(d)*9/10]
-}
-
-func startClusterB(b *testing.B, n int) (*testbed.Cluster, string) {
-	b.Helper()
-	c, err := testbed.New(b.TempDir(), bins, testbed.Options{Nodes: n})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(c.Close)
-	if err := c.Start(); err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := contextWithTimeout(30 * time.Second)
-	defer cancel()
-	leader, err := c.WaitLeader(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return c, leader
-}
-
-func contextWithTimeout(d time.Duration) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), d)
-}
-
-func ctxB(b *testing.B) context.Context {
-	c, cancel := contextWithTimeout(20 * time.Second)
-	b.Cleanup(cancel)
-	return c
 }

@@ -160,23 +160,41 @@ func (r *webRun) waitServedWhere(ok func(string) bool, what string) string {
 // group on node, as node's CIB has them.
 func (r *webRun) starts(node string) map[string]int64 {
 	r.t.Helper()
+	x := r.cib(node)
+	out := map[string]int64{}
+	for _, rsc := range []string{"vip", "haproxy"} {
+		if start := lastStart(x, node, rsc); start != nil && start.CallID > 0 {
+			out[rsc] = start.CallID
+		}
+	}
+	return out
+}
+
+// cib is node's copy of the CIB.
+func (r *webRun) cib(node string) *cib.CIB {
+	r.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	x, err := r.b.Node(node).CIB(ctx)
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	out := map[string]int64{}
-	for _, rsc := range []string{"vip", "haproxy"} {
-		if ns := x.Status.Nodes[node]; ns != nil && ns.Resources[rsc] != nil {
-			for _, op := range ns.Resources[rsc].Ops {
-				if op.Operation == "start" && op.CallID > out[rsc] {
-					out[rsc] = op.CallID
-				}
-			}
+	return x
+}
+
+// lastStart is rsc's newest start recorded on node, or nil.
+func lastStart(x *cib.CIB, node, rsc string) *cib.OpRecord {
+	ns := x.Status.Nodes[node]
+	if ns == nil || ns.Resources[rsc] == nil {
+		return nil
+	}
+	var start *cib.OpRecord
+	for i, op := range ns.Resources[rsc].Ops {
+		if op.Operation == "start" && (start == nil || op.CallID > start.CallID) {
+			start = &ns.Resources[rsc].Ops[i]
 		}
 	}
-	return out
+	return start
 }
 
 // stays checks for d that the group does not move away from node, and
@@ -305,20 +323,7 @@ func (r *webRun) waitFenced(victim *Node, since time.Time, action string) cib.Fe
 // fence completed: recovery waits for a confirmed fence.
 func (r *webRun) startedAfter(rsc, node string, fence cib.FenceEvent) {
 	r.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	x, err := r.b.Node(node).CIB(ctx)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	var start *cib.OpRecord
-	if ns := x.Status.Nodes[node]; ns != nil && ns.Resources[rsc] != nil {
-		for i, op := range ns.Resources[rsc].Ops {
-			if op.Operation == "start" && (start == nil || op.CallID > start.CallID) {
-				start = &ns.Resources[rsc].Ops[i]
-			}
-		}
-	}
+	start := lastStart(r.cib(node), node, rsc)
 	switch {
 	case start == nil:
 		r.t.Errorf("no start of %s on %s in the CIB", rsc, node)

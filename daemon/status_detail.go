@@ -2,10 +2,10 @@ package daemon
 
 import (
 	"sort"
-	"strings"
 
 	"pacer/api"
 	"pacer/crm/cib"
+	"pacer/crm/controller"
 	"pacer/crm/store"
 	"pacer/membership"
 	"pacer/resources"
@@ -96,27 +96,21 @@ func dcActions(t *api.DCState) (fencing map[string]bool, pending, blocked map[st
 		return
 	}
 	for _, p := range t.Pending {
-		f := strings.Fields(p)
-		if len(f) < 2 {
-			continue
-		}
-		switch f[0] {
-		case "fence":
-			fencing[f[1]] = true
-		case "start":
-			pending[f[1]] = "Starting"
-		case "stop":
-			pending[f[1]] = "Stopping"
+		kind, target, ok := controller.ReadPending(p)
+		switch {
+		case !ok:
+		case kind == "fence":
+			fencing[target] = true
+		case kind == "start":
+			pending[target] = "Starting"
+		case kind == "stop":
+			pending[target] = "Stopping"
 		}
 	}
 	for _, b := range t.Blocked {
-		head, reason, ok := strings.Cut(b, ": ")
-		f := strings.Fields(head)
-		if !ok || len(f) != 2 {
-			continue
-		}
-		if _, seen := blocked[f[1]]; !seen {
-			blocked[f[1]] = "cannot " + f[0] + ": " + reason
+		kind, rsc, reason, ok := controller.ReadBlocked(b)
+		if _, seen := blocked[rsc]; ok && !seen {
+			blocked[rsc] = "cannot " + kind + ": " + reason
 		}
 	}
 	return

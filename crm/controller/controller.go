@@ -244,7 +244,7 @@ func (c *Controller) round(ctx context.Context, changed <-chan struct{}) (bool, 
 	var blocked []string
 	for _, a := range tr.Actions {
 		if a.Blocked {
-			blocked = append(blocked, fmt.Sprintf("%s %s: %s", a.Kind, a.Resource, a.Reason))
+			blocked = append(blocked, describeBlocked(a))
 		}
 	}
 	// Placement the scheduler would make but cannot (no fencing device,

@@ -142,6 +142,7 @@ func (c *Controller) membershipChanged(cur *cib.CIB) bool {
 	return false
 }
 
+// describe words an action for State.Pending; ReadPending reads it back.
 func describe(ga scheduler.GraphAction) string {
 	if ga.Kind == scheduler.StepFence {
 		return "fence " + ga.Node
@@ -150,6 +151,34 @@ func describe(ga scheduler.GraphAction) string {
 		return fmt.Sprintf("monitor %s every %dms on %s", ga.Resource, ga.IntervalMS, ga.Node)
 	}
 	return fmt.Sprintf("%s %s on %s", ga.Kind, ga.Resource, ga.Node)
+}
+
+// ReadPending reads an entry of State.Pending back: the action's kind
+// (fence, start, stop, monitor, ...) and what it acts on (the node for a
+// fence, the resource otherwise).
+func ReadPending(s string) (kind, target string, ok bool) {
+	f := strings.Fields(s)
+	if len(f) < 2 {
+		return "", "", false
+	}
+	return f[0], f[1], true
+}
+
+// describeBlocked words a blocked action for State.Blocked:
+// "start web: reason". ReadBlocked reads it back.
+func describeBlocked(a scheduler.Action) string {
+	return fmt.Sprintf("%s %s: %s", a.Kind, a.Resource, a.Reason)
+}
+
+// ReadBlocked reads an entry of State.Blocked back; ok is false for the
+// scheduler's warnings listed there too, which name no single action.
+func ReadBlocked(s string) (kind, rsc, reason string, ok bool) {
+	head, reason, found := strings.Cut(s, ": ")
+	f := strings.Fields(head)
+	if !found || len(f) != 2 {
+		return "", "", "", false
+	}
+	return f[0], f[1], reason, true
 }
 
 // do runs one graph action and records its outcome.
